@@ -1,0 +1,33 @@
+"""Public checks of the three dataset functions: what they return, not how well."""
+
+import pytest
+
+from grader.testing import check
+
+DATASETS = [
+    pytest.param(name, marks=[pytest.mark.exercise(name), pytest.mark.points(1)], id=name)
+    for name in ("create_linear_dataset", "create_noisy_dataset", "create_pow_dataset")
+]
+
+
+def call_dataset(student, name, **kwargs):
+    call = f"{name}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
+    x, y = check.returns_tuple(getattr(student, name)(**kwargs), call, 2)
+    return call, x, y
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_returns_float32_columns(student, name):
+    """Returns (x, y): float32 tensors of shape (n_data, 1), by default and for another n_data."""
+    for kwargs, n in (({}, 100), ({"n_data": 37}, 37)):
+        call, x, y = call_dataset(student, name, **kwargs)
+        check.tensor(x, f"x from {call}", shape=(n, 1))
+        check.tensor(y, f"y from {call}", shape=(n, 1))
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_is_centered(student, name):
+    """Both x and y have mean 0."""
+    call, x, y = call_dataset(student, name, n_data=200)
+    check.centered(x, f"x from {call}")
+    check.centered(y, f"y from {call}")

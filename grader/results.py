@@ -1,0 +1,91 @@
+"""Typed values passed between the pipeline's stages, and the JSON shape of a grade.
+
+intake -> extract -> run -> score -> report: each stage takes and returns these dataclasses,
+never a shared dict, so a newcomer can read what flows where.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Status = Literal["passed", "failed", "error", "timeout", "missing"]
+STATUSES: tuple[Status, ...] = ("passed", "failed", "error", "timeout", "missing")
+Severity = Literal["info", "warning", "error"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something met while reading a submission: one sentence, where, and what to do."""
+
+    message: str
+    where: str = ""
+    hint: str = ""
+    severity: Severity = "warning"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A free-text answer collected for the instructor (not auto-scored)."""
+
+    question_id: str
+    question: str
+    text: str
+    found: bool
+
+
+@dataclass(frozen=True)
+class TestResult:
+    name: str
+    exercise: str
+    status: Status
+    points: float
+    max_points: float
+    message: str = ""
+    hidden: bool = False
+    description: str = ""
+    # Whose fault a non-pass is: "student" (their code) or "grader" (our bug, never counted
+    # against them without an instructor looking).
+    fault: Literal["student", "grader", ""] = ""
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    name: str
+    score: float
+    max_score: float
+    tests: tuple[TestResult, ...]
+    # Where the graded definition came from, e.g. "cell 7" or "line 12".
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    student: str
+    assignment: str
+    submission: str
+    score: float
+    max_score: float
+    exercises: tuple[ExerciseResult, ...]
+    problems: tuple[Problem, ...] = ()
+    answers: tuple[Answer, ...] = ()
+    hidden_included: bool = False
+    # Set when the grader itself failed: the score is then not the student's fault.
+    grader_error: str = ""
+    student_output: str = ""
+    sandbox: str = ""
+    seed: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def graded(self) -> bool:
+        return not self.grader_error
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["exercises"] = [
+            {**asdict(e), "tests": [asdict(t) for t in e.tests]} for e in self.exercises
+        ]
+        data["problems"] = [asdict(p) for p in self.problems]
+        data["answers"] = [asdict(a) for a in self.answers]
+        return data

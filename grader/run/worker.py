@@ -1,0 +1,183 @@
+"""The worker: the only process where student code runs.
+
+It serves requests from the trusted process over one socket: define a chunk of student code,
+seed the RNGs, get an attribute, call something, run a grader helper on a student object. Every
+outcome is sent back as a value (result or error), never raised across the boundary. Objects that
+are not plain data stay here in a handle table; the trusted side holds only their ids.
+
+`serve()` is separate from process start-up so that a warm parent that has already imported torch
+can fork and call it; today `python -m grader.run.worker FD` starts it from scratch.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import linecache
+import os
+import random
+import socket
+import sys
+import traceback
+from typing import Any
+
+import numpy as np
+import torch
+
+from grader.run import inworker, wire
+
+# Iterating a student object (parameters(), a generator) brings back at most this many items.
+MAX_ITER_ITEMS = 100_000
+
+
+class _Missing(Exception):
+    pass
+
+
+class Worker:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.namespace: dict[str, Any] = {"__name__": "student", "__builtins__": __builtins__}
+        self.handles: dict[int, Any] = {}
+        self.ids = itertools.count(1)
+        self.student_files: set[str] = set()
+
+    # -------------------------------------------------------------- plumbing
+
+    def serve(self) -> None:
+        while True:
+            try:
+                doc, blobs = wire.recv(self.sock)
+            except wire.ChannelClosed:
+                return
+            try:
+                value = self.dispatch(doc, blobs)
+                out: list[bytes] = []
+                reply = {"ok": True, "value": wire.encode(value, out, self._register)}
+            except BaseException as exc:  # student code may raise anything, SystemExit included
+                out = []
+                reply = {"ok": False, "error": self._describe(exc)}
+            wire.send(self.sock, reply, out)
+
+    def _register(self, obj: Any) -> dict[str, Any]:
+        ident = next(self.ids)
+        self.handles[ident] = obj
+        kind = type(obj)
+        return {"$": "handle", "id": ident, "type": f"{kind.__module__}.{kind.__qualname__}",
+                "callable": callable(obj)}
+
+    def _lookup(self, doc: dict[str, Any]) -> Any:
+        try:
+            return self.handles[int(doc["id"])]
+        except (KeyError, ValueError, TypeError):
+            raise wire.WireError(f"no object with id {doc.get('id')!r} in this worker") from None
+
+    def _args(self, doc: dict[str, Any], blobs: list[bytes]) -> tuple[list[Any], dict[str, Any]]:
+        args = wire.decode(doc.get("args", []), blobs, self._lookup)
+        kwargs = wire.decode(doc.get("kwargs", {"$": "dict", "items": []}), blobs, self._lookup)
+        return list(args), dict(kwargs)
+
+    def _target(self, doc: dict[str, Any]) -> Any:
+        return self._lookup(doc["target"])
+
+    def _describe(self, exc: BaseException) -> dict[str, Any]:
+        if isinstance(exc, _Missing):
+            return {"kind": "missing", "type": "NameError", "message": str(exc), "traceback": ""}
+        if isinstance(exc, wire.WireError):
+            return {"kind": "boundary", "type": type(exc).__name__, "message": str(exc), "traceback": ""}
+        return {
+            "kind": "student",
+            "type": type(exc).__name__,
+            "message": _safe_str(exc),
+            "traceback": self._student_traceback(exc),
+        }
+
+    def _student_traceback(self, exc: BaseException) -> str:
+        """The traceback cut down to the student's own frames, then the exception line."""
+        try:
+            frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in self.student_files]
+            lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
+            lines += traceback.format_exception_only(type(exc), exc)
+            return "".join(lines)
+        except BaseException:
+            return f"{type(exc).__name__}"
+
+    # -------------------------------------------------------------- requests
+
+    def dispatch(self, doc: dict[str, Any], blobs: list[bytes]) -> Any:
+        op = doc.get("op")
+        if op == "sources":
+            for filename, text in doc["files"].items():
+                self.student_files.add(filename)
+                linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+            return None
+        if op == "define":
+            tree = ast.parse(doc["source"], doc["filename"])
+            ast.increment_lineno(tree, int(doc["first_line"]) - 1)
+            exec(compile(tree, doc["filename"], "exec"), self.namespace)
+            return None
+        if op == "seed":
+            seed = int(doc["seed"])
+            torch.manual_seed(seed)
+            random.seed(seed)
+            np.random.seed(seed % 2**32)
+            return None
+        if op == "names":
+            return sorted(k for k in self.namespace if not k.startswith("__"))
+        if op == "global":
+            name = doc["name"]
+            if name not in self.namespace:
+                raise _Missing(name)
+            return self.namespace[name]
+        if op == "getattr":
+            return getattr(self._target(doc), doc["name"])
+        if op == "call":
+            args, kwargs = self._args(doc, blobs)
+            return self._target(doc)(*args, **kwargs)
+        if op == "callmethod":
+            args, kwargs = self._args(doc, blobs)
+            return getattr(self._target(doc), doc["name"])(*args, **kwargs)
+        if op == "helper":
+            name = doc["name"]
+            if name not in inworker.__all__:
+                raise wire.WireError(f"no grader helper named {name!r}")
+            args, kwargs = self._args(doc, blobs)
+            return getattr(inworker, name)(*args, **kwargs)
+        if op == "iter":
+            items = list(itertools.islice(iter(self._target(doc)), MAX_ITER_ITEMS + 1))
+            if len(items) > MAX_ITER_ITEMS:
+                raise ValueError(f"iterating gave more than {MAX_ITER_ITEMS} items")
+            return items
+        if op == "len":
+            return len(self._target(doc))
+        if op == "getitem":
+            key = wire.decode(doc["key"], blobs, self._lookup)
+            return self._target(doc)[key]
+        if op == "release":
+            for ident in doc["ids"]:
+                self.handles.pop(int(ident), None)
+            return None
+        raise wire.WireError(f"unknown request {op!r}")
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)[:2000]
+    except BaseException:
+        return "<exception message could not be shown>"
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    fd = int(argv[0])
+    # One thread: the same float results on every machine, and a fair share of a small host.
+    torch.set_num_threads(1)
+    sock = socket.socket(fileno=fd)
+    try:
+        Worker(sock).serve()
+    finally:
+        os._exit(0)  # never run student atexit hooks or finalizers after the channel closes
+
+
+if __name__ == "__main__":
+    main()
