@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
+import symtable
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -172,13 +173,28 @@ def _assigned_names(node: ast.stmt) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _loads(node: ast.AST) -> set[str]:
-    found = set()
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
-            found.add(sub.id)
-        elif isinstance(sub, (ast.Global, ast.Nonlocal)):
-            found.update(sub.names)
+def _loads(node: ast.stmt) -> set[str]:
+    """Module-level names a top-level statement reads, exactly: a function's own locals and
+    parameters are not globals (so `x = ...` at top level is not kept for a `def` using a local x)."""
+    try:
+        table = symtable.symtable(ast.unparse(node), "<chunk>", "exec")
+    except SyntaxError:
+        return set()
+    found: set[str] = set()
+
+    def walk(scope: symtable.SymbolTable) -> None:
+        for sym in scope.get_symbols():
+            if scope.get_type() == "module":
+                if sym.is_referenced():
+                    found.add(sym.get_name())
+            elif sym.is_global() and (sym.is_referenced() or sym.is_assigned()):
+                found.add(sym.get_name())
+            elif scope.get_type() == "class" and sym.is_referenced() and not sym.is_assigned():
+                found.add(sym.get_name())
+        for child in scope.get_children():
+            walk(child)
+
+    walk(table)
     return found
 
 
