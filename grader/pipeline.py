@@ -77,7 +77,12 @@ def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool =
             grader_error=f"The grader failed ({type(exc).__name__}: {exc}, at {Path(where.filename).name}:{where.lineno}); "
             "the submission was not graded and is not at fault.",
         )
-    exercises = score_exercises(spec, outcome.tests, extracted.code.origins)
+    origins = dict(extracted.code.origins)
+    if extracted.figure_cells:
+        for exercise in spec.exercises:
+            if exercise.kind == "figure":
+                origins[exercise.name] = "figure in " + ", ".join(extracted.figure_cells)
+    exercises = score_exercises(spec, outcome.tests, origins)
     score, max_score = total(exercises)
     problems: tuple[Problem, ...] = extracted.problems + outcome.problems
     return GradeResult(

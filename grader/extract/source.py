@@ -66,12 +66,20 @@ class StudentCode:
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
+    """The closest defined name, for "did you mean ...?": same name but for case and
+    underscores first, then a close spelling, then one name inside the other."""
     pool = [c for c in candidates if c != name]
+
+    def norm(text: str) -> str:
+        return text.replace("_", "").lower()
+
+    same = [c for c in pool if norm(c) == norm(name)]
+    if same:
+        return same[0]
     close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
     if close:
         return close[0]
-    lowered = name.lower()
-    contains = [c for c in pool if len(c) >= 3 and (c.lower() in lowered or lowered in c.lower())]
+    contains = [c for c in pool if len(c) >= 3 and (norm(c) in norm(name) or norm(name) in norm(c))]
     return max(contains, key=len) if contains else None
 
 

@@ -1,0 +1,29 @@
+"""Shared paths and helpers for the project's own tests."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from grader.assignment import Assignment, Limits, load_assignment
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBMISSIONS = ROOT / "tests" / "submissions"
+
+
+@pytest.fixture(scope="session")
+def course() -> Path:
+    return ROOT
+
+
+def fast_limits(spec: Assignment, call_seconds: float = 10.0) -> Assignment:
+    """The assignment with short limits, so that tests of runaway code stay quick. The honest
+    calls of tp1 take well under a second each."""
+    return dataclasses.replace(spec, limits=Limits(call_seconds=call_seconds, load_seconds=5.0, submission_seconds=300.0))
+
+
+@pytest.fixture(scope="session")
+def tp1() -> Assignment:
+    return fast_limits(load_assignment(ROOT, "tp1"))

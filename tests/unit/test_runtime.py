@@ -1,0 +1,159 @@
+"""The worker boundary: every way student code can end is an outcome, and the next call works."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+import torch
+
+from grader.assignment import Limits
+from grader.extract.source import SourceUnit, extract_code
+from grader.run.client import StudentRuntime
+from grader.run.errors import CallTimeout, GraderFault, MissingName, StudentError, WorkerDied
+from grader.run.proxy import StudentModule
+
+STUDENT = '''\
+import os, sys, ctypes, signal
+import torch
+from torch import nn
+
+def ok(n=3):
+    print("student says hello")
+    sys.stderr.write("a warning on stderr\\n")
+    return torch.ones(n, 1), [1.5, "a"], {"k": (2, None)}
+
+def helper():
+    return 1 / 0
+
+def raises():
+    return helper()
+
+def exits():
+    sys.exit(3)
+
+def hard_exit():
+    os._exit(4)
+
+def segfault():
+    ctypes.string_at(0)
+
+def spins():
+    while True:
+        pass
+
+def ignores_sigterm():
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    while True:
+        pass
+
+def env(name):
+    return os.environ.get(name)
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(2, 1)
+
+    def forward(self, x):
+        return self.layer(x)
+'''
+RUNAWAY = "slow = [i for i in range(10**12)]\n\ndef uses_slow():\n    return len(slow)\n"
+
+
+def load(tmp_path, *texts):
+    code = extract_code([SourceUnit(f"cell {i}", text) for i, text in enumerate(texts, start=1)])
+    return StudentModule(StudentRuntime(code, Limits(call_seconds=3, load_seconds=2), tmp_path, time.monotonic() + 120))
+
+
+@pytest.fixture
+def student(tmp_path):
+    module = load(tmp_path, STUDENT)
+    yield module
+    module._runtime.close()
+
+
+def test_plain_values_come_back_by_value_and_output_is_captured_apart(student):
+    x, values, mapping = student.ok()
+    assert torch.equal(x, torch.ones(3, 1)) and values == [1.5, "a"] and mapping == {"k": (2, None)}
+    output = student._runtime.output()
+    assert "student says hello" in output and "a warning on stderr" in output
+
+
+def test_objects_stay_in_the_worker_behind_handles(student):
+    net = student.Net()
+    assert "Net" in repr(net)
+    assert net(torch.ones(4, 2)).shape == (4, 1)
+    assert [tuple(p.shape) for p in net.parameters()] == [(1, 2), (1,)]
+    assert type(net.layer.weight) is torch.Tensor
+    summary = student.helpers.module_summary(net)
+    assert [m["type"] for m in summary["modules"]] == ["Linear"]
+    with pytest.raises(GraderFault, match="cannot be sent"):
+        student.ok(object())
+
+
+def test_a_student_exception_fails_with_a_traceback_of_student_frames_only(student):
+    with pytest.raises(StudentError) as info:
+        student.raises()
+    assert info.value.message == "raises raised ZeroDivisionError: division by zero"
+    trace = info.value.student_traceback
+    assert 'File "cell 1", line 14, in raises' in trace and "line 11, in helper" in trace
+    assert "grader" not in trace and "return 1 / 0" in trace
+
+
+def test_sys_exit_is_a_failure_of_that_call_not_the_end_of_grading(student):
+    with pytest.raises(StudentError, match=r"called sys.exit\(3\)"):
+        student.exits()
+    assert student.ok()[0].shape == (3, 1)
+    assert student._runtime.starts == 1
+
+
+@pytest.mark.parametrize("name, reason", [("hard_exit", "exited with code 4"), ("segfault", "SIGSEGV")])
+def test_a_dead_worker_fails_that_call_and_the_next_call_gets_a_fresh_one(student, name, reason):
+    with pytest.raises(WorkerDied, match=reason):
+        getattr(student, name)()
+    assert student.ok()[0].shape == (3, 1)
+    assert student._runtime.starts == 2
+
+
+@pytest.mark.parametrize("name", ["spins", "ignores_sigterm"])
+def test_a_call_past_its_limit_is_killed_and_the_next_gets_a_fresh_worker(student, name):
+    started = time.monotonic()
+    with pytest.raises(CallTimeout, match="longer than 3 s"):
+        getattr(student, name)()
+    assert time.monotonic() - started < 10
+    assert student.ok()[0].shape == (3, 1)
+    assert student._runtime.starts == 2
+
+
+def test_a_handle_from_a_dead_worker_is_refused(student):
+    net = student.Net()
+    with pytest.raises(WorkerDied):
+        student.hard_exit()
+    with pytest.raises(GraderFault, match="restarted"):
+        student.helpers.module_summary(net)
+
+
+def test_a_runaway_top_level_statement_is_skipped_with_a_problem(tmp_path):
+    student = load(tmp_path, STUDENT, RUNAWAY)
+    try:
+        assert student.ok()[0].shape == (3, 1)
+        with pytest.raises(StudentError, match="NameError"):
+            student.uses_slow()
+        problems = [p.message for p in student._runtime.problems]
+        assert problems == ["cell 2, line 1: the top-level statement defining slow ran longer than 2 s; it was skipped."]
+    finally:
+        student._runtime.close()
+
+
+def test_missing_names_say_what_is_close(student):
+    with pytest.raises(MissingName, match="Nett is not defined in your submission; did you mean Net"):
+        student.Nett
+
+
+def test_the_graders_environment_does_not_reach_student_code(student, monkeypatch):
+    monkeypatch.setenv("GRADER_SMTP_PASSWORD", "hunter2")
+    assert student.env("GRADER_SMTP_PASSWORD") is None
+    assert student.env("HOME") == str(student._runtime.workdir / "home")
+    assert os.environ["GRADER_SMTP_PASSWORD"] == "hunter2"
