@@ -84,13 +84,15 @@ class GradingPlugin:
                 continue
             seen.add(item.name)
             points = item.get_closest_marker("points")
+            hidden = hidden_root in Path(str(item.path)).resolve().parents
             doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
             self.metas[item.nodeid] = _Meta(
                 name=item.name,
                 exercise=exercise,
                 points=float(points.args[0]) if points and points.args else 1.0,
-                hidden=hidden_root in Path(str(item.path)).resolve().parents,
-                description=doc.strip().splitlines()[0] if doc.strip() else "",
+                hidden=hidden,
+                # A hidden test's docstring may say what it checks: it never leaves this process.
+                description=doc.strip().splitlines()[0] if doc.strip() and not hidden else "",
             )
             self.order.append(item.nodeid)
 

@@ -6,8 +6,10 @@ import contextlib
 import io
 import os
 import shutil
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,37 @@ class RunOutcome:
     problems: tuple[Problem, ...]
     student_output: str
     grader_error: str = ""
+
+
+@contextlib.contextmanager
+def _isolated_pytest(tests_root: Path) -> Iterator[None]:
+    """Run pytest in-process as if it were alone, and leave nothing behind.
+
+    - only our plugin: not whatever pytest plugins happen to be installed;
+    - no assertion rewriting from an enclosing pytest session (its import hook would rewrite the
+      hidden tests and print their expected values into messages);
+    - the tests' modules leave sys.modules: importlib mode names them by their path under the
+      assignment (tests.public.test_x), so the next assignment or course would get these.
+    """
+    saved_env = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    rewriters = [h for h in sys.meta_path if type(h).__name__ == "AssertionRewritingHook"]
+    for hook in rewriters:
+        sys.meta_path.remove(hook)
+    before = set(sys.modules)
+    root = str(tests_root.resolve())
+    try:
+        yield
+    finally:
+        for name in set(sys.modules) - before:
+            origin = getattr(sys.modules[name], "__file__", None) or ""
+            if origin.startswith(root) or name.startswith(("tests.", "conftest")):
+                del sys.modules[name]
+        sys.meta_path[:0] = rewriters
+        if saved_env is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved_env
 
 
 def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hidden: bool, seed: int) -> RunOutcome:
@@ -51,17 +84,11 @@ def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hi
         "-p", "no:cacheprovider",
         "-q",
     ]
-    saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only our plugin, not whatever is installed
     try:
-        with contextlib.redirect_stdout(io.StringIO()) as noise:
+        with _isolated_pytest(assignment.root), contextlib.redirect_stdout(io.StringIO()) as noise:
             code = pytest.main(args, plugins=[plugin])
     finally:
         runtime.close()
-        if saved is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
     output = runtime.output()
     shutil.rmtree(workdir, ignore_errors=True)
     error = ""

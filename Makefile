@@ -1,0 +1,28 @@
+# The two entry points of a fresh checkout: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test clean
+
+# One virtual environment, installed from the pinned lock file; redone when either file changes.
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+# Grade the bundled examples (instructor view: public and hidden tests); reports land in out/.
+demo: $(STAMP)
+	@for f in reference/tp1/tp1_solution.ipynb examples/tp1/*.ipynb examples/tp1/*.py; do \
+		echo "== $$f"; $(BIN)/grade local "$$f" --hidden --out out/ || exit $$?; echo; \
+	done
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) out
