@@ -9,6 +9,12 @@ STAMP  := $(VENV)/.installed
 # One virtual environment, installed from the pinned lock file; redone when either file changes.
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	@# The sandbox for student code on Linux: bubblewrap and libseccomp (system packages).
+	@if [ "$$(uname -s)" = Linux ] && ! command -v bwrap >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && apt-get install -y -qq bubblewrap libseccomp2; \
+		else echo "Install bubblewrap and libseccomp2 (e.g. sudo apt-get install bubblewrap libseccomp2), then rerun make."; exit 1; fi; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock

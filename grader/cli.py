@@ -14,16 +14,19 @@ from pathlib import Path
 from grader.assignment import AssignmentError, find_course_root, load_assignment
 from grader.pipeline import GradingError, grade_file
 from grader.report import summary_table, write_html, write_json
+from grader.run.sandbox import SandboxPolicy
 
 EXIT_GRADED, EXIT_CANNOT_GRADE, EXIT_GRADER_FAILED = 0, 2, 3
 
 
 def local(path: Path, *, assignment: str | None = None, hidden: bool = False, out: Path | None = None,
-          json_path: Path | None = None, seed: int | None = None, course: Path | None = None) -> int:
+          json_path: Path | None = None, seed: int | None = None, course: Path | None = None,
+          sandbox: bool = True) -> int:
     """Grade one submission, print a summary, write the HTML report (and JSON if asked)."""
     try:
         course = course or find_course_root()
-        result = grade_file(path, assignment=assignment, course=course, hidden=hidden, seed=seed)
+        result = grade_file(path, assignment=assignment, course=course, hidden=hidden, seed=seed,
+                            policy=SandboxPolicy(enabled=sandbox))
         spec = load_assignment(course, result.assignment)
     except (GradingError, AssignmentError) as exc:
         print(f"grade: {exc}", file=sys.stderr)
@@ -51,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="folder for the HTML report (default: current folder)")
     p.add_argument("--json", dest="json_path", type=Path, metavar="FILE", help="also write the result as JSON")
     p.add_argument("--seed", type=int, help="override the assignment's seed")
+    p.add_argument("--no-sandbox", dest="sandbox", action="store_false",
+                   help="knowingly run student code without the OS sandbox (trusted code only)")
     return parser
 
 
@@ -58,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.verb == "local":
         return local(args.path, assignment=args.assignment, hidden=args.hidden, out=args.out,
-                     json_path=args.json_path, seed=args.seed, course=args.course)
+                     json_path=args.json_path, seed=args.seed, course=args.course, sandbox=args.sandbox)
     raise AssertionError(f"unhandled verb {args.verb}")  # argparse only lets known verbs through
 
 

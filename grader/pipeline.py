@@ -13,6 +13,7 @@ from grader.assignment import Assignment, AssignmentError, find_course_root, lis
 from grader.extract import NotebookError, extract, read_notebook
 from grader.intake import IntakeError, Submission, read_submission
 from grader.results import GradeResult, Problem
+from grader.run.sandbox import SandboxPolicy, SandboxUnavailable
 from grader.run.session import run_tests
 from grader.score import score_exercises, total
 
@@ -47,7 +48,7 @@ def guess_assignment(submission: Submission, course: Path) -> str:
 
 
 def grade_file(path: Path, *, assignment: str | None = None, course: Path | None = None,
-               hidden: bool = False, seed: int | None = None) -> GradeResult:
+               hidden: bool = False, seed: int | None = None, policy: SandboxPolicy | None = None) -> GradeResult:
     try:
         submission = read_submission(Path(path))
         course = course or find_course_root()
@@ -55,12 +56,17 @@ def grade_file(path: Path, *, assignment: str | None = None, course: Path | None
         spec = load_assignment(course, slug)
     except (IntakeError, AssignmentError) as exc:
         raise GradingError(str(exc)) from None
-    return grade_submission(submission, spec, hidden=hidden, seed=seed)
+    return grade_submission(submission, spec, hidden=hidden, seed=seed, policy=policy)
 
 
 def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool = False,
-                     seed: int | None = None) -> GradeResult:
+                     seed: int | None = None, policy: SandboxPolicy | None = None) -> GradeResult:
     seed = spec.seed if seed is None else seed
+    policy = policy or SandboxPolicy()
+    try:
+        policy.check()  # fail closed: no confinement, no student code
+    except SandboxUnavailable as exc:
+        raise GradingError(str(exc)) from None
     base = dict(student=submission.student, assignment=spec.slug, submission=submission.filename,
                 hidden_included=hidden, seed=seed)
     try:
@@ -68,7 +74,7 @@ def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool =
     except NotebookError as exc:
         raise GradingError(str(exc)) from None
     try:
-        outcome = run_tests(spec, extracted, submission.filename, hidden=hidden, seed=seed)
+        outcome = run_tests(spec, extracted, submission.filename, hidden=hidden, seed=seed, policy=policy)
     except Exception as exc:  # a grader bug must still produce a result, and blame the grader
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return GradeResult(
@@ -88,5 +94,5 @@ def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool =
     return GradeResult(
         **base, score=score, max_score=max_score, exercises=exercises, problems=problems,
         answers=extracted.answers, grader_error=outcome.grader_error, student_output=outcome.student_output,
-        sandbox="separate worker process (no OS sandbox)",
+        sandbox=policy.describe(),
     )

@@ -4,11 +4,13 @@ and turn every way it can go wrong (exception, timeout, death, garbage) into a t
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +23,12 @@ from grader.results import Problem
 from grader.run import wire
 from grader.run.errors import CallTimeout, GraderFault, MissingName, StudentError, WorkerDied
 from grader.run.proxy import Handle
+from grader.run.sandbox import Sandbox, SandboxPolicy, cgroups_writable, linux
 
 # Starting a worker imports torch (seconds; much more on a cold disk): not the student's time.
 STARTUP_SECONDS = 180.0
-# What of the student's printed output is kept for the report.
+# Student output kept per worker (the rest is read and dropped), and what the report shows.
+OUTPUT_KEPT_BYTES = 1024 * 1024
 OUTPUT_SHOWN_BYTES = 64 * 1024
 
 
@@ -57,24 +61,46 @@ def _describe_exit(code: int | None) -> str:
 
 
 class WorkerProcess:
-    """One worker process and its channel."""
+    """One worker process (inside its sandbox when the policy asks for one) and its channel."""
 
-    def __init__(self, workdir: Path, log: Path) -> None:
+    def __init__(self, workdir: Path, log: Path, policy: SandboxPolicy) -> None:
         parent, child = socket.socketpair()
         self.sock = parent
-        with open(log, "ab") as out:
+        self.sandbox: Sandbox | None = None
+        limits = policy.limits
+        rlimits = {
+            "fsize": limits.file_mb << 20,
+            "nofile": limits.open_files,
+            "cpu": limits.cpu_seconds,
+            # Without a memory cgroup, real memory is bounded per process by its data segment.
+            "data": None if cgroups_writable() else limits.memory_mb << 20,
+        }
+        argv = [sys.executable, "-m", "grader.run.worker", str(child.fileno()), json.dumps(rlimits)]
+        env = worker_env(workdir)
+        fds = [child.fileno()]
+        if policy.enabled and linux():
+            self.sandbox = Sandbox(workdir, limits)
+            argv, fds = self.sandbox.command(argv, env, child.fileno())
+        out_read, out_write = os.pipe()
+        try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "grader.run.worker", str(child.fileno())],
-                pass_fds=[child.fileno()],
+                argv,
+                pass_fds=fds,
                 stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
+                stdout=out_write,
+                stderr=out_write,
                 cwd=workdir,
-                env=worker_env(workdir),
+                env=env,
                 # Its own session and process group: one kill reaches what it spawns.
                 start_new_session=True,
             )
-        child.close()
+        finally:
+            os.close(out_write)
+            for fd in fds[1:]:
+                os.close(fd)
+            child.close()
+        self._drain = threading.Thread(target=_drain, args=(out_read, log), daemon=True)
+        self._drain.start()
 
     def exchange(self, doc: dict[str, Any], blobs: list[bytes], timeout: float) -> tuple[dict[str, Any], list[bytes]]:
         self.sock.settimeout(max(timeout, 0.001))
@@ -86,10 +112,17 @@ class WorkerProcess:
             raise CallTimeout(f"took longer than {timeout:g} s and was stopped") from None
         except (wire.ChannelClosed, ConnectionError, OSError):
             code = self._reap()
-            raise WorkerDied(f"the process running your code {_describe_exit(code)}") from None
+            raise WorkerDied(f"the process running your code {self._describe_exit(code)}") from None
         except wire.WireError as exc:
             self.kill()
             raise WorkerDied(f"the process running your code sent an unreadable reply ({exc})") from None
+
+    def _describe_exit(self, code: int | None) -> str:
+        if self.sandbox is not None and self.sandbox.oom_killed():
+            return f"was killed for using more than {self.sandbox.limits.memory_mb} MB of memory"
+        if self.sandbox is not None and code is not None and code > 128:
+            code = 128 - code  # bwrap reports its child's death by signal N as exit status 128 + N
+        return _describe_exit(code)
 
     def _reap(self, grace: float = 2.0) -> int | None:
         try:
@@ -103,12 +136,32 @@ class WorkerProcess:
         return self.proc.poll() is None
 
     def kill(self) -> None:
+        """Kill the worker and everything it started, however detached, then clean up."""
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if self.sandbox is not None:
+            self.sandbox.kill_all()
         self.proc.wait()
+        self._drain.join(timeout=5)
+        if self.sandbox is not None:
+            self.sandbox.close()
         self.sock.close()
+
+
+def _drain(fd: int, log: Path) -> None:
+    """Copy the worker's output to the log, keeping the first OUTPUT_KEPT_BYTES: reading it all
+    means a flood never blocks the worker, and never fills the disk."""
+    kept = dropped = 0
+    with os.fdopen(fd, "rb", buffering=0) as pipe, open(log, "ab") as out:
+        while chunk := pipe.read(65536):
+            room = max(OUTPUT_KEPT_BYTES - kept, 0)
+            out.write(chunk[:room])
+            kept += min(len(chunk), room)
+            dropped += max(len(chunk) - room, 0)
+        if dropped:
+            out.write(f"\n[... {dropped} more bytes of output were dropped ...]\n".encode())
 
 
 @dataclass
@@ -119,6 +172,7 @@ class StudentRuntime:
     limits: Limits
     workdir: Path
     deadline: float
+    policy: SandboxPolicy = field(default_factory=SandboxPolicy)
     problems: list[Problem] = field(default_factory=list)
     generation: int = 0
     starts: int = 0
@@ -149,7 +203,7 @@ class StudentRuntime:
             self.starts += 1
             home = self.workdir / "home"
             home.mkdir(parents=True, exist_ok=True)
-            self._worker = WorkerProcess(home, self.log)
+            self._worker = WorkerProcess(home, self.log, self.policy)
             try:
                 self._raw("sources", min(STARTUP_SECONDS, max(self.remaining(), 1.0)), files=self.code.sources)
             except CallTimeout:
@@ -175,9 +229,11 @@ class StudentRuntime:
                         where=chunk.where, hint=exc.student_traceback.strip()[-500:], severity="warning"))
             except (CallTimeout, WorkerDied) as exc:
                 self._skipped.add(index)
+                names = ", ".join(chunk.defines)
+                what = (f"the top-level statement defining {names} ran longer than {limit:g} s"
+                        if isinstance(exc, CallTimeout) else f"while defining {names}, {exc}")
                 self.problems.append(Problem(
-                    message=f"{chunk.where}: the top-level statement defining {', '.join(chunk.defines)} "
-                    f"{'ran longer than %g s' % limit if isinstance(exc, CallTimeout) else str(exc)}; it was skipped.",
+                    message=f"{chunk.where}: {what}; it was skipped.",
                     where=chunk.where,
                     hint="Keep long computations inside functions or under `if __name__ == \"__main__\":`.",
                     severity="warning"))

@@ -20,6 +20,7 @@ from grader.extract import Extracted
 from grader.results import Problem, TestResult
 from grader.run.client import StudentRuntime
 from grader.run.plugin import GradingPlugin, SubmissionView
+from grader.run.sandbox import SandboxPolicy
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,8 @@ def _isolated_pytest(tests_root: Path) -> Iterator[None]:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved_env
 
 
-def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hidden: bool, seed: int) -> RunOutcome:
+def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hidden: bool, seed: int,
+              policy: SandboxPolicy | None = None) -> RunOutcome:
     paths = [assignment.public_tests] + ([assignment.hidden_tests] if hidden else [])
     paths = [p for p in paths if p.is_dir()]
     if not paths:
@@ -72,6 +74,7 @@ def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hi
         limits=assignment.limits,
         workdir=workdir,
         deadline=time.monotonic() + assignment.limits.submission_seconds,
+        policy=policy or SandboxPolicy(),
     )
     view = SubmissionView(filename, extracted.is_notebook, extracted.figure_cells)
     plugin = GradingPlugin(assignment, runtime, view, seed)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import json
 import linecache
 import os
 import random
@@ -167,9 +168,23 @@ def _safe_str(exc: BaseException) -> str:
         return "<exception message could not be shown>"
 
 
+def apply_rlimits(limits: dict[str, int | None]) -> None:
+    """Per-process limits, set before any student code runs (soft = hard: they cannot be raised)."""
+    import resource
+
+    names = {"fsize": resource.RLIMIT_FSIZE, "nofile": resource.RLIMIT_NOFILE,
+             "cpu": resource.RLIMIT_CPU, "data": resource.RLIMIT_DATA}
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash leaves no core file behind
+    for key, value in limits.items():
+        if value is not None and key in names:
+            resource.setrlimit(names[key], (int(value), int(value)))
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     fd = int(argv[0])
+    if len(argv) > 1:
+        apply_rlimits(json.loads(argv[1]))
     # One thread: the same float results on every machine, and a fair share of a small host.
     torch.set_num_threads(1)
     sock = socket.socket(fileno=fd)

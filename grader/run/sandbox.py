@@ -1,0 +1,301 @@
+"""The OS sandbox around the worker (Linux): bubblewrap, a syscall filter, cgroups, rlimits.
+
+What the worker sees: a fresh root with read-only binds of /usr, the Python install, the virtual
+environment and the `grader` package (nothing else of the checkout: no assignments, hidden tests
+or reference solutions), /proc of its own PID namespace, a minimal /dev, sized tmpfs /tmp and
+/dev/shm, and its own working directory. No network (its own network namespace), no environment
+but what we set, and no user namespaces inside.
+
+How it is started (as root; each step's why is next to it in `command`):
+    sh (joins the cgroups) -> setpriv (drops to an unprivileged uid) -> bwrap -> python worker
+Without root, bwrap still builds the namespaces (unprivileged user namespaces), and memory is
+bounded by RLIMIT_DATA instead of a cgroup; `describe()` says which applies.
+
+Fail closed: on Linux, when the sandbox cannot be set up, grading refuses to run student code
+(SandboxUnavailable) unless the caller knowingly passes `--no-sandbox`.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import platform
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import grader
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+# uids handed to sandboxes when started as root: far from real users, one per sandbox so that
+# no two sandboxes share a per-user count or own each other's files.
+UID_BASE, UID_SPAN = 61000, 4000
+_uids = itertools.count()
+
+
+class SandboxUnavailable(Exception):
+    """Student code cannot be confined here: one sentence, and the flag to run without."""
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    # Real memory of the whole sandbox. torch itself takes ~0.4 GB; MNIST training ~0.6 GB.
+    memory_mb: int = 2048
+    # Processes and threads of the whole sandbox (pids cgroup): DataLoader workers and torch
+    # threads fit; a fork bomb does not.
+    processes: int = 64
+    # Largest file the worker may write (RLIMIT_FSIZE): checkpoints of course nets are KBs.
+    file_mb: int = 64
+    # /tmp and /dev/shm are tmpfs: sized, or writes there would escape the file-size limit.
+    tmpfs_mb: int = 256
+    # Open descriptors (RLIMIT_NOFILE): a DataLoader needs tens, a leak needs thousands.
+    open_files: int = 256
+    # CPU seconds per process (RLIMIT_CPU): the wall-clock limits are the real bound; this one
+    # stops a process that would otherwise spin in the background of a killed call's tree.
+    cpu_seconds: int = 1800
+
+
+def linux() -> bool:
+    return platform.system() == "Linux"
+
+
+def is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def cgroups_writable() -> bool:
+    return is_root() and all(
+        os.access(CGROUP_ROOT / controller, os.W_OK) for controller in ("memory", "pids")
+    )
+
+
+def _syscall_filter(path: Path) -> Path:
+    """A seccomp filter in the spirit of Flatpak's, compiled to BPF for bwrap's --seccomp.
+
+    Default allow; deny (EPERM) what a grading worker never needs and what opens the kernel's
+    attack surface: namespaces and mounts, keyrings, tracing, BPF, io_uring (it bypasses
+    seccomp), kernel modules, clocks; sockets other than AF_UNIX (DataLoader workers use it).
+    """
+    import pyseccomp as sc
+
+    flt = sc.SyscallFilter(sc.ALLOW)
+    deny = sc.ERRNO(errno.EPERM)
+    for name in (
+        "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree",
+        "fsopen", "fsmount", "fsconfig", "fspick", "mount_setattr",
+        "keyctl", "add_key", "request_key",
+        "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+        "perf_event_open", "bpf", "userfaultfd",
+        "io_uring_setup", "io_uring_enter", "io_uring_register",
+        "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+        "syslog", "acct", "swapon", "swapoff", "reboot", "iopl", "ioperm", "quotactl",
+        "name_to_handle_at", "open_by_handle_at", "lookup_dcookie", "uselib", "vhangup",
+        "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
+    ):
+        try:
+            flt.add_rule(deny, name)
+        except (OSError, RuntimeError, ValueError):
+            pass  # a syscall this kernel or libseccomp does not know cannot be called either
+    # New user namespaces through clone's flags (bwrap's --disable-userns covers unshare too).
+    flt.add_rule(deny, "clone", sc.Arg(0, sc.MASKED_EQ, 0x10000000, 0x10000000))  # CLONE_NEWUSER
+    # clone3 passes flags in memory seccomp cannot read: say "not implemented", libc falls back.
+    flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+    flt.add_rule(sc.ERRNO(errno.EAFNOSUPPORT), "socket", sc.Arg(0, sc.NE, socket.AF_UNIX))
+    flt.add_rule(sc.ERRNO(errno.EAFNOSUPPORT), "socketpair", sc.Arg(0, sc.NE, socket.AF_UNIX))
+    with open(path, "wb") as out:
+        flt.export_bpf(out)
+    return path
+
+
+@dataclass
+class _Cgroup:
+    paths: list[Path]
+
+    @classmethod
+    def create(cls, name: str, limits: SandboxLimits) -> _Cgroup:
+        memory = CGROUP_ROOT / "memory" / "grader" / name
+        pids = CGROUP_ROOT / "pids" / "grader" / name
+        for path in (memory, pids):
+            path.mkdir(parents=True, exist_ok=True)
+        limit = str(limits.memory_mb * 1024 * 1024)
+        (memory / "memory.limit_in_bytes").write_text(limit)
+        swap = memory / "memory.memsw.limit_in_bytes"
+        if swap.exists():  # without it, a sandbox could page out instead of being limited
+            swap.write_text(limit)
+        (pids / "pids.max").write_text(str(limits.processes))
+        return cls([memory, pids])
+
+    def oom_killed(self) -> bool:
+        control = self.paths[0] / "memory.oom_control"
+        failcnt = self.paths[0] / "memory.failcnt"
+        try:
+            text = control.read_text()
+            killed = any(line.startswith("oom_kill ") and line.split()[1] != "0" for line in text.splitlines())
+            return killed or int(failcnt.read_text().strip() or 0) > 0
+        except OSError:
+            return False
+
+    def kill_all(self) -> None:
+        """SIGKILL every task in the sandbox, however it was forked or detached."""
+        for _ in range(50):
+            pids = set()
+            for path in self.paths:
+                try:
+                    pids |= {int(p) for p in (path / "cgroup.procs").read_text().split()}
+                except OSError:
+                    pass
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.02)
+
+    def remove(self) -> None:
+        self.kill_all()
+        for path in self.paths:
+            for _ in range(50):
+                try:
+                    path.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+
+
+class Sandbox:
+    """One sandboxed worker's confinement: build its command line, then clean up after it."""
+
+    def __init__(self, workdir: Path, limits: SandboxLimits) -> None:
+        self.workdir = workdir
+        self.limits = limits
+        self.cgroup: _Cgroup | None = None
+        self.uid: int | None = None
+        self._filter_dir = Path(tempfile.mkdtemp(prefix="grader-seccomp-"))
+        self.filter = _syscall_filter(self._filter_dir / "filter.bpf")
+
+    def command(self, worker_argv: list[str], env: dict[str, str], keep_fd: int) -> tuple[list[str], list[int]]:
+        """The full command line and the descriptors it must inherit."""
+        home = "/home/student"
+        python = Path(sys.executable)
+        binds: list[str] = []
+        dirs: list[str] = []
+        seen: set[str] = set()
+        for path in (Path(sys.base_prefix), Path(sys.prefix), Path(grader.__file__).resolve().parent,
+                     python.parent, python.resolve().parent.parent):
+            text = str(path)
+            if text in seen or not path.exists() or text.startswith("/usr"):
+                continue
+            seen.add(text)
+            # Parents bwrap would create unreadable (0700): Python must list them to import.
+            for parent in reversed(path.parents[:-1]):
+                if str(parent) not in dirs:
+                    dirs.append(str(parent))
+            binds += ["--ro-bind", text, text]
+        binds = [arg for d in dirs for arg in ("--perms", "0755", "--dir", d)] + binds
+        seccomp_fd = os.open(self.filter, os.O_RDONLY)
+        privileged = cgroups_writable()
+        bwrap = [
+            "bwrap",
+            # New pid (everything dies with its init), net (no network), ipc, uts, cgroup namespaces.
+            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent",      # the grader dies: the sandbox dies
+            "--new-session",          # no TIOCSTI into the grader's terminal
+            "--clearenv",
+            "--ro-bind", "/usr", "/usr",
+            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+            "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
+            "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+            "--ro-bind-try", "/etc/ld.so.conf", "/etc/ld.so.conf",
+            "--ro-bind-try", "/etc/ld.so.conf.d", "/etc/ld.so.conf.d",
+            *binds,
+            "--proc", "/proc",
+            "--dev", "/dev",
+            "--perms", "1777", "--size", str(self.limits.tmpfs_mb << 20), "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", str(self.limits.tmpfs_mb << 20), "--tmpfs", "/dev/shm",
+            "--bind", str(self.workdir), home,
+            "--chdir", home,
+            "--hostname", "sandbox",
+            "--seccomp", str(seccomp_fd),
+        ]
+        for key, value in {**env, "HOME": home, "TMPDIR": "/tmp"}.items():
+            bwrap += ["--setenv", key, value]
+        if not privileged:
+            # Unprivileged: bwrap builds a user namespace; none may be nested inside it.
+            bwrap[1:1] = ["--unshare-user", "--disable-userns", "--uid", "1000", "--gid", "1000"]
+            return [*bwrap, "--", *worker_argv], [keep_fd, seccomp_fd]
+        name = f"{os.getpid()}-{next(_uids)}"
+        self.cgroup = _Cgroup.create(name, self.limits)
+        self.uid = UID_BASE + (os.getpid() * 7 + next(_uids)) % UID_SPAN
+        for entry in [self.workdir, *self.workdir.rglob("*")]:
+            os.lchown(entry, self.uid, self.uid)
+        joins = " && ".join(f'echo $$ > "{p}/cgroup.procs"' for p in self.cgroup.paths)
+        return [
+            # Join the cgroups before anything forks: every later process is counted and killed.
+            "/bin/sh", "-c", f'{joins} && exec "$@"', "sandbox",
+            # As root, bwrap mounts without a user namespace and keeps only the right to change
+            # uid; the syscall filter refuses new user namespaces inside.
+            *bwrap, "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
+            # Inside, drop to an unprivileged uid of the sandbox's own, with no groups and no
+            # capabilities left, before any Python runs.
+            "/usr/bin/setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all",
+            *worker_argv,
+        ], [keep_fd, seccomp_fd]
+
+    def oom_killed(self) -> bool:
+        return bool(self.cgroup and self.cgroup.oom_killed())
+
+    def kill_all(self) -> None:
+        if self.cgroup:
+            self.cgroup.kill_all()
+
+    def close(self) -> None:
+        if self.cgroup:
+            self.cgroup.remove()
+            self.cgroup = None
+        shutil.rmtree(self._filter_dir, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class SandboxPolicy:
+    """What grading does about confinement: `enabled=False` only when asked for knowingly."""
+
+    enabled: bool = True
+    limits: SandboxLimits = SandboxLimits()
+
+    def check(self) -> None:
+        """Raise SandboxUnavailable when confinement is required but cannot be had here."""
+        if not self.enabled or not linux():
+            return
+        if shutil.which("bwrap") is None:
+            raise SandboxUnavailable(
+                "The sandbox for student code (bubblewrap) is not installed; install it "
+                "(Debian/Ubuntu: apt-get install bubblewrap) or pass --no-sandbox to knowingly run without it."
+            )
+        try:
+            import pyseccomp  # noqa: F401
+        except OSError as exc:
+            raise SandboxUnavailable(
+                f"The syscall filter cannot load libseccomp ({exc}); install libseccomp2 "
+                "or pass --no-sandbox to knowingly run without it."
+            ) from None
+
+    def describe(self) -> str:
+        if not self.enabled:
+            return "none: student code ran in a separate process without an OS sandbox (--no-sandbox)"
+        if not linux():
+            return f"none: no OS sandbox on {platform.system()}; student code ran in a separate process"
+        memory = "memory and process count by cgroup" if cgroups_writable() else "memory by RLIMIT_DATA, process count not limited"
+        uid = ", own unprivileged uid" if cgroups_writable() else ""
+        return (f"bubblewrap (no network, read-only minimal filesystem, PID namespace{uid}), seccomp filter, "
+                f"{memory} ({self.limits.memory_mb} MB, {self.limits.processes} processes)")
