@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -98,14 +99,25 @@ def _pick_from_zip(blob: bytes, label: str, depth: int) -> tuple[str, bytes]:
             names = ", ".join(m.filename for m in chosen)
             raise IntakeError(f"{label} holds several candidate files ({names}); send one notebook.")
         member = chosen[0]
+        if _is_link(member):
+            raise IntakeError(f"{member.filename} in {label} is a symbolic link, not a file; put the notebook itself in the archive.")
         return PurePosixPath(member.filename).name, _read_member(archive, member, label)
+
+
+def _is_link(member: zipfile.ZipInfo) -> bool:
+    """Unix archives keep the file type in the high bits of external_attr: 0o120000 is a link."""
+    return (member.external_attr >> 16) & 0o170000 == 0o120000
 
 
 def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, label: str) -> bytes:
     # Read at most one byte past the limit: declared sizes in the header can lie.
     limit = min(MAX_SUBMISSION_BYTES, MAX_ARCHIVE_TOTAL_BYTES)
-    with archive.open(member) as handle:
-        data = handle.read(limit + 1)
+    try:
+        with archive.open(member) as handle:
+            data = handle.read(limit + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        # Damaged, lying about its sizes, encrypted, or an unknown compression method.
+        raise IntakeError(f"{member.filename} in {label} cannot be read ({exc}); send the notebook itself.") from None
     if len(data) > limit:
         raise IntakeError(f"{member.filename} in {label} is larger than {limit >> 20} MB; send a smaller file.")
     return data

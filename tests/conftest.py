@@ -9,6 +9,9 @@ import pytest
 
 from grader.assignment import Assignment, Limits, load_assignment
 
+# Courses that tests grade hold test files of their own: they are graded, not collected.
+collect_ignore_glob = ["adversarial/course/*"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = ROOT / "tests" / "submissions"
 

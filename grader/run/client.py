@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -79,7 +80,7 @@ class WorkerProcess:
         env = worker_env(workdir)
         fds = [child.fileno()]
         if policy.enabled and linux():
-            self.sandbox = Sandbox(workdir, limits)
+            self.sandbox = Sandbox(limits)
             argv, fds = self.sandbox.command(argv, env, child.fileno())
         out_read, out_write = os.pipe()
         try:
@@ -250,10 +251,13 @@ class StudentRuntime:
     def output(self) -> str:
         if not self.log.exists():
             return ""
-        with open(self.log, "rb") as fh:
-            data = fh.read(OUTPUT_SHOWN_BYTES + 1)
-        text = data[:OUTPUT_SHOWN_BYTES].decode("utf-8", "replace")
-        return text + ("\n[... output cut ...]" if len(data) > OUTPUT_SHOWN_BYTES else "")
+        data = self.log.read_bytes()
+        if len(data) <= OUTPUT_SHOWN_BYTES:
+            return data.decode("utf-8", "replace")
+        dropped = sum(int(n) for n in re.findall(rb"\[\.\.\. (\d+) more bytes of output were dropped", data))
+        note = f"\n[... output cut: the first {OUTPUT_SHOWN_BYTES >> 10} KB of {(len(data) + dropped) >> 10} KB are shown"
+        note += f"; {dropped} more bytes of output were dropped while grading ...]" if dropped else " ...]"
+        return data[:OUTPUT_SHOWN_BYTES].decode("utf-8", "replace") + note
 
     # -------------------------------------------------------------- requests
 

@@ -3,7 +3,7 @@
 What the worker sees: a fresh root with read-only binds of /usr, the Python install, the virtual
 environment and the `grader` package (nothing else of the checkout: no assignments, hidden tests
 or reference solutions), /proc of its own PID namespace, a minimal /dev, sized tmpfs /tmp and
-/dev/shm, and its own working directory. No network (its own network namespace), no environment
+/dev/shm, and a sized tmpfs home. No network (its own network namespace), no environment
 but what we set, and no user namespaces inside.
 
 How it is started (as root; each step's why is next to it in `command`):
@@ -52,7 +52,8 @@ class SandboxLimits:
     processes: int = 64
     # Largest file the worker may write (RLIMIT_FSIZE): checkpoints of course nets are KBs.
     file_mb: int = 64
-    # /tmp and /dev/shm are tmpfs: sized, or writes there would escape the file-size limit.
+    # Home, /tmp and /dev/shm are tmpfs, each this size: unsized, writes there would escape the
+    # file-size limit (and without a memory cgroup, the memory limit).
     tmpfs_mb: int = 256
     # Open descriptors (RLIMIT_NOFILE): a DataLoader needs tens, a leak needs thousands.
     open_files: int = 256
@@ -175,8 +176,7 @@ class _Cgroup:
 class Sandbox:
     """One sandboxed worker's confinement: build its command line, then clean up after it."""
 
-    def __init__(self, workdir: Path, limits: SandboxLimits) -> None:
-        self.workdir = workdir
+    def __init__(self, limits: SandboxLimits) -> None:
         self.limits = limits
         self.cgroup: _Cgroup | None = None
         self.uid: int | None = None
@@ -217,12 +217,14 @@ class Sandbox:
             "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
             "--ro-bind-try", "/etc/ld.so.conf", "/etc/ld.so.conf",
             "--ro-bind-try", "/etc/ld.so.conf.d", "/etc/ld.so.conf.d",
-            *binds,
             "--proc", "/proc",
             "--dev", "/dev",
             "--perms", "1777", "--size", str(self.limits.tmpfs_mb << 20), "--tmpfs", "/tmp",
             "--perms", "1777", "--size", str(self.limits.tmpfs_mb << 20), "--tmpfs", "/dev/shm",
-            "--bind", str(self.workdir), home,
+            # Home too is a sized tmpfs: a per-file limit alone lets many files fill the disk.
+            "--perms", "1777", "--size", str(self.limits.tmpfs_mb << 20), "--tmpfs", home,
+            # Binds last: mounts apply in order, and a tmpfs must not hide Python (e.g. under /tmp).
+            *binds,
             "--chdir", home,
             "--hostname", "sandbox",
             "--seccomp", str(seccomp_fd),
@@ -236,8 +238,6 @@ class Sandbox:
         name = f"{os.getpid()}-{next(_uids)}"
         self.cgroup = _Cgroup.create(name, self.limits)
         self.uid = UID_BASE + (os.getpid() * 7 + next(_uids)) % UID_SPAN
-        for entry in [self.workdir, *self.workdir.rglob("*")]:
-            os.lchown(entry, self.uid, self.uid)
         joins = " && ".join(f'echo $$ > "{p}/cgroup.procs"' for p in self.cgroup.paths)
         return [
             # Join the cgroups before anything forks: every later process is counted and killed.

@@ -1,0 +1,106 @@
+"""What the sandbox guarantees, tested directly. These fail, never skip, when the sandbox is
+missing on Linux: a suite that passes having tested nothing would be worse than none."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from grader.assignment import Limits
+from grader.extract.source import SourceUnit, extract_code
+from grader.pipeline import GradingError, grade_file
+from grader.run import sandbox
+from grader.run.client import StudentRuntime
+from grader.run.proxy import StudentModule
+from grader.run.sandbox import SandboxLimits, SandboxPolicy
+from tests.adversarial.test_attacks import COURSE
+
+HONEST = '''\
+import subprocess
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+
+def train_with_loader():
+    torch.manual_seed(0)
+    data = TensorDataset(torch.randn(4096, 784), torch.randint(0, 10, (4096,)))
+    loader = DataLoader(data, batch_size=64, shuffle=True, num_workers=2)
+    net = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    for _ in range(2):
+        for images, labels in loader:
+            optimizer.zero_grad()
+            loss = loss_fn(net(images), labels)
+            loss.backward()
+            optimizer.step()
+    return float(loss)
+
+
+def sleepers(n):
+    started = [subprocess.Popen(["sleep", "60"]) for _ in range(n)]
+    return len(started)
+'''
+
+
+@pytest.fixture
+def needs_sandbox():
+    if not sandbox.linux():
+        pytest.skip("the OS sandbox exists on Linux only")  # elsewhere grading says it ran without one
+    SandboxPolicy().check()  # raises, failing the test, when bubblewrap or libseccomp is missing
+
+
+def runtime(tmp_path, limits: SandboxLimits = SandboxLimits()) -> StudentModule:
+    code = extract_code([SourceUnit("cell 1", HONEST)])
+    return StudentModule(StudentRuntime(code, Limits(call_seconds=120), tmp_path, time.monotonic() + 300, SandboxPolicy(limits=limits)))
+
+
+def test_honest_torch_training_with_a_dataloader_is_never_killed_by_the_limits(tmp_path, needs_sandbox):
+    student = runtime(tmp_path)
+    try:
+        loss = student.train_with_loader()
+        assert 0 < loss < 10
+    finally:
+        student._runtime.close()
+
+
+def test_two_sandboxes_never_share_a_process_count(tmp_path, needs_sandbox):
+    if not sandbox.cgroups_writable():
+        pytest.fail("process counts are per sandbox only with cgroups: run the tests as root on Linux")
+    limits = SandboxLimits(processes=24)
+    first, second = runtime(tmp_path / "a", limits), runtime(tmp_path / "b", limits)
+    try:
+        assert first.sleepers(16) == 16
+        assert second.sleepers(16) == 16  # a shared per-user count would stop this one
+        with pytest.raises(Exception, match="Resource temporarily unavailable|can't start|BlockingIOError"):
+            first.sleepers(16)
+    finally:
+        first._runtime.close()
+        second._runtime.close()
+
+
+def test_grading_refuses_to_run_student_code_without_the_sandbox(tmp_path, monkeypatch):
+    if not sandbox.linux():
+        pytest.skip("outside Linux grading runs without an OS sandbox and says so")
+    module = tmp_path / "student.py"
+    module.write_text("def honest(x):\n    return 2 * x\n")
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    with pytest.raises(GradingError, match=r"bubblewrap.*--no-sandbox"):
+        grade_file(module, assignment="fortress", course=COURSE)
+
+
+def test_no_sandbox_grades_and_says_so_in_the_result(tmp_path):
+    module = tmp_path / "student.py"
+    module.write_text("def honest(x):\n    return 2 * x\n")
+    result = grade_file(module, assignment="fortress", course=COURSE, policy=SandboxPolicy(enabled=False))
+    assert result.score == 1 and result.sandbox.startswith("none")
+
+
+def test_the_result_names_the_sandbox_it_ran_in(tmp_path, needs_sandbox):
+    module = tmp_path / "student.py"
+    module.write_text("def honest(x):\n    return 2 * x\n")
+    result = grade_file(module, assignment="fortress", course=COURSE)
+    assert result.score == 1 and "bubblewrap" in result.sandbox and "seccomp" in result.sandbox
