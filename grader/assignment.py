@@ -30,6 +30,15 @@ class Limits:
     load_seconds: float = 20.0
     # The whole submission: a batch must go on even if every call is slow.
     submission_seconds: float = 900.0
+    # The sandbox's limits (see SECURITY.md): real memory of the whole sandbox, processes and
+    # threads, one file's size, open descriptors, each tmpfs (home, /tmp, /dev/shm), CPU seconds
+    # per process. Tests may override them with @pytest.mark.sandbox_limits(...).
+    memory_mb: int = 2048
+    processes: int = 64
+    file_mb: int = 64
+    open_files: int = 256
+    tmpfs_mb: int = 256
+    cpu_seconds: int = 1800
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from grader.results import Problem
 from grader.run import wire
 from grader.run.errors import CallTimeout, GraderFault, MissingName, StudentError, WorkerDied
 from grader.run.proxy import Handle
-from grader.run.sandbox import Sandbox, SandboxPolicy, cgroups_writable, linux
+from grader.run.sandbox import Sandbox, SandboxLimits, SandboxPolicy, cgroups_writable, linux
 
 # Starting a worker imports torch (seconds; much more on a cold disk): not the student's time.
 STARTUP_SECONDS = 180.0
@@ -64,11 +64,11 @@ def _describe_exit(code: int | None) -> str:
 class WorkerProcess:
     """One worker process (inside its sandbox when the policy asks for one) and its channel."""
 
-    def __init__(self, workdir: Path, log: Path, policy: SandboxPolicy) -> None:
+    def __init__(self, workdir: Path, log: Path, policy: SandboxPolicy, limits: SandboxLimits) -> None:
         parent, child = socket.socketpair()
         self.sock = parent
         self.sandbox: Sandbox | None = None
-        limits = policy.limits
+        self.limits = limits
         rlimits = {
             "fsize": limits.file_mb << 20,
             "nofile": limits.open_files,
@@ -179,6 +179,9 @@ class StudentRuntime:
     starts: int = 0
     # Per-test limit for one call, set by the test runner from the test's `time_limit` marker.
     call_limit: float | None = None
+    # Per-test sandbox limits (the `sandbox_limits` marker): a worker started with other limits
+    # is replaced before the test's first call.
+    sandbox_overrides: dict[str, Any] = field(default_factory=dict)
     _worker: WorkerProcess | None = None
     _skipped: set[int] = field(default_factory=set)
 
@@ -191,8 +194,12 @@ class StudentRuntime:
 
     # -------------------------------------------------------------- life cycle
 
+    @property
+    def sandbox_limits(self) -> SandboxLimits:
+        return SandboxLimits.from_limits(self.limits, **self.sandbox_overrides)
+
     def ensure(self) -> None:
-        if self._worker is not None and self._worker.alive:
+        if self._worker is not None and self._worker.alive and self._worker.limits == self.sandbox_limits:
             return
         self._start()
 
@@ -204,7 +211,7 @@ class StudentRuntime:
             self.starts += 1
             home = self.workdir / "home"
             home.mkdir(parents=True, exist_ok=True)
-            self._worker = WorkerProcess(home, self.log, self.policy)
+            self._worker = WorkerProcess(home, self.log, self.policy, self.sandbox_limits)
             try:
                 self._raw("sources", min(STARTUP_SECONDS, max(self.remaining(), 1.0)), files=self.code.sources)
             except CallTimeout:

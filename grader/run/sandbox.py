@@ -29,8 +29,10 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grader
+from grader.assignment import Limits
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 # uids handed to sandboxes when started as root: far from real users, one per sandbox so that
@@ -45,6 +47,8 @@ class SandboxUnavailable(Exception):
 
 @dataclass(frozen=True)
 class SandboxLimits:
+    """The sandbox's share of an assignment's limits (defaults: `Limits` in the manifest)."""
+
     # Real memory of the whole sandbox. torch itself takes ~0.4 GB; MNIST training ~0.6 GB.
     memory_mb: int = 2048
     # Processes and threads of the whole sandbox (pids cgroup): DataLoader workers and torch
@@ -60,6 +64,14 @@ class SandboxLimits:
     # CPU seconds per process (RLIMIT_CPU): the wall-clock limits are the real bound; this one
     # stops a process that would otherwise spin in the background of a killed call's tree.
     cpu_seconds: int = 1800
+
+    @classmethod
+    def from_limits(cls, limits: Limits, **overrides: Any) -> SandboxLimits:
+        fields = {name: getattr(limits, name) for name in cls.__dataclass_fields__}
+        unknown = set(overrides) - set(fields)
+        if unknown:
+            raise ValueError(f"unknown sandbox limits {sorted(unknown)}; use: {', '.join(fields)}")
+        return cls(**{**fields, **overrides})
 
 
 def linux() -> bool:
@@ -271,7 +283,6 @@ class SandboxPolicy:
     """What grading does about confinement: `enabled=False` only when asked for knowingly."""
 
     enabled: bool = True
-    limits: SandboxLimits = SandboxLimits()
 
     def check(self) -> None:
         """Raise SandboxUnavailable when confinement is required but cannot be had here."""
@@ -290,7 +301,7 @@ class SandboxPolicy:
                 "or pass --no-sandbox to knowingly run without it."
             ) from None
 
-    def describe(self) -> str:
+    def describe(self, limits: SandboxLimits = SandboxLimits()) -> str:
         if not self.enabled:
             return "none: student code ran in a separate process without an OS sandbox (--no-sandbox)"
         if not linux():
@@ -298,4 +309,4 @@ class SandboxPolicy:
         memory = "memory and process count by cgroup" if cgroups_writable() else "memory by RLIMIT_DATA, process count not limited"
         uid = ", own unprivileged uid" if cgroups_writable() else ""
         return (f"bubblewrap (no network, read-only minimal filesystem, PID namespace{uid}), seccomp filter, "
-                f"{memory} ({self.limits.memory_mb} MB, {self.limits.processes} processes)")
+                f"{memory} ({limits.memory_mb} MB, {limits.processes} processes)")

@@ -25,15 +25,14 @@ from grader.assignment import load_assignment
 from grader.intake import read_submission
 from grader.pipeline import GradingError, grade_submission
 from grader.report import render_html
-from grader.run.sandbox import CGROUP_ROOT, UID_BASE, UID_SPAN, SandboxLimits, SandboxPolicy, cgroups_writable
+from grader.run.sandbox import CGROUP_ROOT, UID_BASE, UID_SPAN, SandboxPolicy, cgroups_writable
 
 HERE = Path(__file__).resolve().parent
 COURSE = HERE / "course"
 ATTACKS = sorted((HERE / "attacks").glob("*.py"))
 SECRET = "48151623"
 ENV_SECRET = "canary-smtp-password-5f3a"
-# Small limits: attacks hit them fast; honest code for this course needs a fraction.
-POLICY = SandboxPolicy(limits=SandboxLimits(memory_mb=1024, processes=32, tmpfs_mb=64, file_mb=16))
+POLICY = SandboxPolicy()  # the fortress manifest sets small limits: attacks hit them fast
 # Where an attack that got out would leave a mark (the grader's real /tmp and home).
 MARKS = [Path("/tmp/pwned"), Path.home() / "pwned", Path("/tmp/report.html"), Path("/tmp/result.json")]
 

@@ -14,7 +14,7 @@ from grader.pipeline import GradingError, grade_file
 from grader.run import sandbox
 from grader.run.client import StudentRuntime
 from grader.run.proxy import StudentModule
-from grader.run.sandbox import SandboxLimits, SandboxPolicy
+from grader.run.sandbox import SandboxPolicy
 from tests.adversarial.test_attacks import COURSE
 
 HONEST = '''\
@@ -53,9 +53,9 @@ def needs_sandbox():
     SandboxPolicy().check()  # raises, failing the test, when bubblewrap or libseccomp is missing
 
 
-def runtime(tmp_path, limits: SandboxLimits = SandboxLimits()) -> StudentModule:
+def runtime(tmp_path, **limits) -> StudentModule:
     code = extract_code([SourceUnit("cell 1", HONEST)])
-    return StudentModule(StudentRuntime(code, Limits(call_seconds=120), tmp_path, time.monotonic() + 300, SandboxPolicy(limits=limits)))
+    return StudentModule(StudentRuntime(code, Limits(call_seconds=120, **limits), tmp_path, time.monotonic() + 300, SandboxPolicy()))
 
 
 def test_honest_torch_training_with_a_dataloader_is_never_killed_by_the_limits(tmp_path, needs_sandbox):
@@ -70,8 +70,7 @@ def test_honest_torch_training_with_a_dataloader_is_never_killed_by_the_limits(t
 def test_two_sandboxes_never_share_a_process_count(tmp_path, needs_sandbox):
     if not sandbox.cgroups_writable():
         pytest.fail("process counts are per sandbox only with cgroups: run the tests as root on Linux")
-    limits = SandboxLimits(processes=24)
-    first, second = runtime(tmp_path / "a", limits), runtime(tmp_path / "b", limits)
+    first, second = runtime(tmp_path / "a", processes=24), runtime(tmp_path / "b", processes=24)
     try:
         assert first.sleepers(16) == 16
         assert second.sleepers(16) == 16  # a shared per-user count would stop this one
@@ -80,6 +79,28 @@ def test_two_sandboxes_never_share_a_process_count(tmp_path, needs_sandbox):
     finally:
         first._runtime.close()
         second._runtime.close()
+
+
+def test_a_test_can_ask_for_other_sandbox_limits(tmp_path, needs_sandbox):
+    """The manifest's limits hold by default; a test's sandbox_limits marker gets a worker of its own."""
+    base = tmp_path / "assignments" / "roomy"
+    (base / "tests" / "public").mkdir(parents=True)
+    (base / "assignment.toml").write_text(
+        'slug = "roomy"\n[limits]\nmemory_mb = 512\n[[exercises]]\nname = "grow"\n'
+    )
+    (base / "tests" / "public" / "test_grow.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.exercise('grow')\n"
+        "def test_grow_in_the_default_sandbox(student):\n    assert student.grow(800) == 800\n\n"
+        "@pytest.mark.exercise('grow')\n@pytest.mark.sandbox_limits(memory_mb=1536)\n"
+        "def test_grow_with_more_memory(student):\n    assert student.grow(800) == 800\n"
+    )
+    module = tmp_path / "student.py"
+    module.write_text("def grow(mb):\n    return len(bytearray(mb << 20)) >> 20\n")
+    result = grade_file(module, assignment="roomy", course=tmp_path)
+    tests = {t.name: t for e in result.exercises for t in e.tests}
+    assert "512 MB" in tests["test_grow_in_the_default_sandbox"].message
+    assert tests["test_grow_with_more_memory"].status == "passed"
 
 
 def test_grading_refuses_to_run_student_code_without_the_sandbox(tmp_path, monkeypatch):
