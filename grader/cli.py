@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grader.assignment import AssignmentError, find_course_root, load_assignment
+from grader.data import ENV_VAR, DataConfig
 from grader.pipeline import GradingError, grade_file
 from grader.report import summary_table, write_html, write_json
 from grader.run.sandbox import SandboxPolicy
@@ -21,12 +22,12 @@ EXIT_GRADED, EXIT_CANNOT_GRADE, EXIT_GRADER_FAILED = 0, 2, 3
 
 def local(path: Path, *, assignment: str | None = None, hidden: bool = False, out: Path | None = None,
           json_path: Path | None = None, seed: int | None = None, course: Path | None = None,
-          sandbox: bool = True) -> int:
+          sandbox: bool = True, data_dir: Path | None = None, download: bool = False) -> int:
     """Grade one submission, print a summary, write the HTML report (and JSON if asked)."""
     try:
         course = course or find_course_root()
         result = grade_file(path, assignment=assignment, course=course, hidden=hidden, seed=seed,
-                            policy=SandboxPolicy(enabled=sandbox))
+                            policy=SandboxPolicy(enabled=sandbox), data=DataConfig.resolve(data_dir, download))
         spec = load_assignment(course, result.assignment)
     except (GradingError, AssignmentError) as exc:
         print(f"grade: {exc}", file=sys.stderr)
@@ -56,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="override the assignment's seed")
     p.add_argument("--no-sandbox", dest="sandbox", action="store_false",
                    help="knowingly run student code without the OS sandbox (trusted code only)")
+    p.add_argument("--data-dir", type=Path, metavar="DIR",
+                   help=f"folder of the data sets some tests need, e.g. DIR/MNIST/raw (default: ${ENV_VAR})")
+    p.add_argument("--download", action="store_true",
+                   help="let torchvision download missing data sets (into --data-dir, else ~/.cache/torch-grader)")
     return parser
 
 
@@ -63,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.verb == "local":
         return local(args.path, assignment=args.assignment, hidden=args.hidden, out=args.out,
-                     json_path=args.json_path, seed=args.seed, course=args.course, sandbox=args.sandbox)
+                     json_path=args.json_path, seed=args.seed, course=args.course, sandbox=args.sandbox,
+                     data_dir=args.data_dir, download=args.download)
     raise AssertionError(f"unhandled verb {args.verb}")  # argparse only lets known verbs through
 
 

@@ -10,6 +10,7 @@ import traceback
 from pathlib import Path
 
 from grader.assignment import Assignment, AssignmentError, find_course_root, list_assignments, load_assignment
+from grader.data import DataConfig
 from grader.extract import NotebookError, extract, read_notebook
 from grader.intake import IntakeError, Submission, read_submission
 from grader.results import GradeResult, Problem
@@ -48,7 +49,8 @@ def guess_assignment(submission: Submission, course: Path) -> str:
 
 
 def grade_file(path: Path, *, assignment: str | None = None, course: Path | None = None,
-               hidden: bool = False, seed: int | None = None, policy: SandboxPolicy | None = None) -> GradeResult:
+               hidden: bool = False, seed: int | None = None, policy: SandboxPolicy | None = None,
+               data: DataConfig | None = None) -> GradeResult:
     try:
         submission = read_submission(Path(path))
         course = course or find_course_root()
@@ -56,12 +58,15 @@ def grade_file(path: Path, *, assignment: str | None = None, course: Path | None
         spec = load_assignment(course, slug)
     except (IntakeError, AssignmentError) as exc:
         raise GradingError(str(exc)) from None
-    return grade_submission(submission, spec, hidden=hidden, seed=seed, policy=policy)
+    return grade_submission(submission, spec, hidden=hidden, seed=seed, policy=policy, data=data)
 
 
 def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool = False,
-                     seed: int | None = None, policy: SandboxPolicy | None = None) -> GradeResult:
+                     seed: int | None = None, policy: SandboxPolicy | None = None,
+                     data: DataConfig | None = None) -> GradeResult:
+    """`data`: where tests find data sets such as MNIST (default: $GRADER_DATA_DIR, no download)."""
     seed = spec.seed if seed is None else seed
+    data = data or DataConfig.resolve()
     policy = policy or SandboxPolicy()
     try:
         policy.check()  # fail closed: no confinement, no student code
@@ -74,7 +79,8 @@ def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool =
     except NotebookError as exc:
         raise GradingError(str(exc)) from None
     try:
-        outcome = run_tests(spec, extracted, submission.filename, hidden=hidden, seed=seed, policy=policy)
+        outcome = run_tests(spec, extracted, submission.filename, hidden=hidden, seed=seed, policy=policy,
+                            data=data)
     except Exception as exc:  # a grader bug must still produce a result, and blame the grader
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return GradeResult(

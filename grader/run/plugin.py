@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 
 from grader.assignment import Assignment
+from grader.data import DataConfig, DataUnavailable, Mnist, mnist_splits
 from grader.results import Status, TestResult
 from grader.run.client import StudentRuntime
 from grader.run.errors import GraderFault, StudentError, StudentFault
 from grader.run.proxy import StudentModule
+from grader.testing import Measure, measuring
 
 MARKERS = (
     "exercise(name): the manifest exercise this test grades (required; module-level pytestmark works)",
@@ -46,15 +48,21 @@ class _Meta:
 
 
 class GradingPlugin:
-    def __init__(self, assignment: Assignment, runtime: StudentRuntime, view: SubmissionView, seed: int) -> None:
+    def __init__(self, assignment: Assignment, runtime: StudentRuntime, view: SubmissionView, seed: int,
+                 data: DataConfig = DataConfig()) -> None:
         self.assignment = assignment
         self.runtime = runtime
         self.view = view
         self.base_seed = seed
+        self.data = data
         self.metas: dict[str, _Meta] = {}
         self.order: list[str] = []
         self.outcomes: dict[str, tuple[Status, str, str]] = {}
         self.collect_errors: list[str] = []
+        # Data a test needed and could not get (a configuration problem, reported once).
+        self.data_errors: list[str] = []
+        # What each test's checks compared with their bounds, by test name: for calibration only.
+        self.measures: dict[str, tuple[Measure, ...]] = {}
 
     # -------------------------------------------------------------- configuration and collection
 
@@ -119,6 +127,24 @@ class GradingPlugin:
     def submission(self) -> SubmissionView:
         """The submitted file: whether it is a notebook and which cells show a figure."""
         return self.view
+
+    @pytest.fixture
+    def mnist(self) -> Mnist:
+        """MNIST (`.train`, `.test`: uint8 images and labels), loaded here from the configured folder.
+        Send the worker images; keep the test labels here. Missing data is the grader's error."""
+        try:
+            return mnist_splits(self.data)
+        except DataUnavailable as exc:
+            if str(exc) not in self.data_errors:
+                self.data_errors.append(str(exc))
+            raise GraderFault(str(exc)) from None
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):  # type: ignore[no-untyped-def]
+        with measuring() as sink:
+            yield
+        if item.nodeid in self.metas:
+            self.measures[self.metas[item.nodeid].name] = tuple(sink)
 
     # -------------------------------------------------------------- outcomes
 

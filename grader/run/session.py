@@ -10,17 +10,19 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from grader.assignment import Assignment
+from grader.data import DataConfig
 from grader.extract import Extracted
 from grader.results import Problem, TestResult
 from grader.run.client import StudentRuntime
 from grader.run.plugin import GradingPlugin, SubmissionView
 from grader.run.sandbox import SandboxPolicy
+from grader.testing import Measure
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,9 @@ class RunOutcome:
     problems: tuple[Problem, ...]
     student_output: str
     grader_error: str = ""
+    # What each test's checks compared with their bounds (by test name), for calibration scripts:
+    # it holds hidden thresholds, so it never goes into a grade.
+    measures: dict[str, tuple[Measure, ...]] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -63,7 +68,7 @@ def _isolated_pytest(tests_root: Path) -> Iterator[None]:
 
 
 def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hidden: bool, seed: int,
-              policy: SandboxPolicy | None = None) -> RunOutcome:
+              policy: SandboxPolicy | None = None, data: DataConfig = DataConfig()) -> RunOutcome:
     paths = [assignment.public_tests] + ([assignment.hidden_tests] if hidden else [])
     paths = [p for p in paths if p.is_dir()]
     if not paths:
@@ -77,7 +82,7 @@ def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hi
         policy=policy or SandboxPolicy(),
     )
     view = SubmissionView(filename, extracted.is_notebook, extracted.figure_cells)
-    plugin = GradingPlugin(assignment, runtime, view, seed)
+    plugin = GradingPlugin(assignment, runtime, view, seed, data)
     args = [
         *map(str, paths),
         "--rootdir", str(assignment.root),
@@ -97,7 +102,9 @@ def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hi
     error = ""
     if plugin.collect_errors:
         error = "The assignment's tests could not be loaded: " + "; ".join(plugin.collect_errors)
+    elif plugin.data_errors:
+        error = " ".join(plugin.data_errors)
     elif code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         tail = noise.getvalue().strip().splitlines()[-3:]
         error = f"The test run stopped ({pytest.ExitCode(code).name}): " + " ".join(tail)
-    return RunOutcome(tuple(plugin.results()), tuple(runtime.problems), output, error)
+    return RunOutcome(tuple(plugin.results()), tuple(runtime.problems), output, error, plugin.measures)

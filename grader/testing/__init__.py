@@ -3,9 +3,9 @@
     from grader.testing import check, generator
 
 Tests receive the fixtures `student` (the submission, proxied to the worker), `seed` (a stable
-per-test seed) and `submission` (facts about the file: notebook or not, cells with figures), and
-use the markers `exercise(name)`, `points(n)` and `time_limit(seconds)`. See
-docs/writing-assignments.md.
+per-test seed), `submission` (facts about the file: notebook or not, cells with figures) and
+`mnist` (MNIST loaded in this process), and use the markers `exercise(name)`, `points(n)` and
+`time_limit(seconds)`. See docs/writing-assignments.md.
 
 Messages are shown to students, for hidden tests too: say what is wrong in terms of the contract
 (a shape, a dtype, "not centered"), never the hidden expected values themselves.
@@ -13,18 +13,66 @@ Messages are shown to students, for hidden tests too: say what is wrong in terms
 
 from __future__ import annotations
 
+import contextlib
+import math
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
 from grader.run.proxy import Handle
 
-__all__ = ["check", "generator", "Handle"]
+__all__ = ["check", "generator", "Handle", "Measure", "measuring", "toy_digits"]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A value a check compared with its bounds: what calibration scripts read (never students)."""
+
+    what: str
+    value: float
+    low: float
+    high: float
+
+
+_measures: ContextVar[list[Measure] | None] = ContextVar("grader_measures", default=None)
+
+
+@contextlib.contextmanager
+def measuring() -> Iterator[list[Measure]]:
+    """Collect what `check.between` and `check.at_most` compare while the block runs."""
+    sink: list[Measure] = []
+    token = _measures.set(sink)
+    try:
+        yield sink
+    finally:
+        _measures.reset(token)
+
+
+def _measured(what: str, value: float, low: float, high: float) -> None:
+    sink = _measures.get()
+    if sink is not None:
+        sink.append(Measure(what, float(value), float(low), float(high)))
 
 
 def generator(seed: int) -> torch.Generator:
     """A trusted-side random generator: the test's data never depends on student code."""
     return torch.Generator().manual_seed(int(seed))
+
+
+def toy_digits(gen: torch.Generator, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """n MNIST-shaped images (uint8 (n, 28, 28)) and labels (int64 (n,)) a network learns in a few
+    steps: each class lights its own 6x6 square over a noisy background. For tests that need
+    images but not MNIST itself (types, shapes, exact replays)."""
+    labels = torch.randint(0, 10, (n,), generator=gen)
+    images = torch.randint(0, 60, (n, 28, 28), generator=gen, dtype=torch.uint8)
+    for i, label in enumerate(labels.tolist()):
+        row, col = 2 + 12 * (label // 5), 1 + 5 * (label % 5)
+        images[i, row : row + 6, col : col + 6] = 255
+    return images, labels
 
 
 def _kind(value: Any) -> str:
@@ -59,6 +107,23 @@ class check:
         return value
 
     @staticmethod
+    def array(value: Any, what: str, *, shape: tuple[int, ...] | None = None,
+              dtype: Any = np.float32) -> np.ndarray:
+        """The numpy counterpart of `tensor` (a tensor is named as the wrong type, with the fix)."""
+        if value is None:
+            raise AssertionError(f"{what} is None; expected a numpy array (did you forget a return?).")
+        if not isinstance(value, np.ndarray):
+            hint = " (convert it with .detach().numpy())" if isinstance(value, torch.Tensor) else ""
+            raise AssertionError(f"{what} should be a numpy array, got {_kind(value)}{hint}.")
+        if shape is not None and tuple(value.shape) != tuple(shape):
+            raise AssertionError(f"{what} has shape {tuple(value.shape)}, expected {tuple(shape)}.")
+        if dtype is not None and value.dtype != np.dtype(dtype):
+            raise AssertionError(f"{what} has dtype {value.dtype}, expected {np.dtype(dtype)}.")
+        if value.dtype.kind in "fc" and not np.isfinite(value).all():
+            raise AssertionError(f"{what} contains NaN or infinite values.")
+        return value
+
+    @staticmethod
     def float_list(value: Any, what: str, length: int) -> list[float]:
         if not isinstance(value, list):
             raise AssertionError(f"{what} should return a list of Python floats, got {_kind(value)}.")
@@ -79,12 +144,72 @@ class check:
     @staticmethod
     def between(value: float, low: float, high: float, what: str, *, reveal: bool = True) -> None:
         """`reveal=False` (hidden tests) keeps the bounds out of the message."""
+        _measured(what, value, low, high)
         if not low <= value <= high:  # NaN fails too
             bounds = f"expected between {low:.4g} and {high:.4g}" if reveal else "outside the expected range"
             raise AssertionError(f"{what} is {value:.4g}, {bounds}.")
 
     @staticmethod
     def at_most(value: float, limit: float, what: str, *, reveal: bool = True) -> None:
+        _measured(what, value, -math.inf, limit)
         if not value <= limit:  # NaN fails too
             bound = f"expected at most {limit:.4g}" if reveal else "above what a correct solution reaches"
             raise AssertionError(f"{what} is {value:.4g}, {bound}.")
+
+    @staticmethod
+    def at_least(value: float, limit: float, what: str, *, reveal: bool = True) -> None:
+        _measured(what, value, limit, math.inf)
+        if not value >= limit:  # NaN fails too
+            bound = f"expected at least {limit:.4g}" if reveal else "below what a correct solution reaches"
+            raise AssertionError(f"{what} is {value:.4g}, {bound}.")
+
+    @staticmethod
+    def sgd_on_mse(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor], losses: list[float],
+                   x: Any, y: Any, lr: float, what: str) -> None:
+        """`after` and `losses` are what len(losses) steps of full-batch gradient descent with `lr` on
+        the MSE make of the linear model `before` ({"weight", "bias"}): replayed here in float64.
+        Each loss may be measured before or after its step."""
+        w, b = before["weight"].double(), before["bias"].double()
+        x, y = torch.as_tensor(x).double(), torch.as_tensor(y).double()
+        mses = []  # the MSE before each step, then after the last
+        for _ in range(len(losses)):
+            residual = x @ w.T + b - y
+            mses.append(float(residual.pow(2).mean()))
+            w, b = w - lr * 2 * residual.T @ x / y.numel(), b - lr * 2 * residual.sum(0) / y.numel()
+        mses.append(float((x @ w.T + b - y).pow(2).mean()))
+        close = torch.allclose(after["weight"].double(), w, rtol=1e-3, atol=1e-5) and torch.allclose(
+            after["bias"].double(), b, rtol=1e-3, atol=1e-5)
+        assert close, (
+            f"After {what}, the network's parameters are not those of {len(losses)} steps of full-batch "
+            f"gradient descent with lr={lr:g} on the MSE loss."
+        )
+        for k, loss in enumerate(losses):
+            if not any(abs(loss - m) <= 1e-3 * m + 1e-6 for m in mses[k : k + 2]):
+                raise AssertionError(f"The loss {what} reports at step {k} is not the MSE of the network at that step.")
+
+    @staticmethod
+    def relu_mlp(output: Any, layers: list[dict[str, Any]], x: torch.Tensor, sizes: list[int], what: str) -> None:
+        """`output` is net(x) for Linear(sizes[0], sizes[1]) -> ReLU -> ... -> Linear(sizes[-2], sizes[-1]),
+        built from the network's own `layers` (`student.helpers.linear_layers(net)`): recomputed here.
+        Layers are matched by shape, so the order they were defined in does not matter."""
+        wanted = [(n_out, n_in) for n_in, n_out in zip(sizes, sizes[1:])]
+        shapes = [tuple(layer["weight"].shape) for layer in layers]
+        plan = " -> ReLU -> ".join(f"Linear({i}, {o})" for o, i in wanted)
+        if sorted(shapes) != sorted(wanted) or any(layer["bias"] is None for layer in layers):
+            got = ", ".join(f"Linear({i}, {o})" for o, i in shapes) or "no nn.Linear layer"
+            raise AssertionError(f"{what} should be made of {plan}, each with its bias; it has {got}.")
+        check.tensor(output, f"{what}'s output for a {tuple(x.shape)} batch", shape=(len(x), sizes[-1]))
+        unused = list(range(len(layers)))
+        h = x.double()
+        for k, shape in enumerate(wanted):
+            index = next(i for i in unused if shapes[i] == shape)  # same shapes: in the order defined
+            unused.remove(index)
+            h = h @ layers[index]["weight"].double().T + layers[index]["bias"].double()
+            if k < len(wanted) - 1:
+                h = h.clamp_min(0)
+        gap = float((output.double() - h).abs().max())
+        if not gap <= 1e-4 * max(1.0, float(h.abs().max())):
+            raise AssertionError(
+                f"{what} does not compute {plan} with its own layers (off by up to {gap:.3g}): "
+                "check the activations between the layers, and that nothing is applied to the output."
+            )

@@ -1,0 +1,92 @@
+"""Data sets the tests need, loaded in the trusted process (the worker never reads data files).
+
+Where the data live is configuration: `grade local --data-dir DIR`, else the environment
+variable GRADER_DATA_DIR. With `--download`, torchvision fetches what is missing (into the
+configured folder, or ~/.cache/torch-grader when none is). Tests send the worker only what it
+needs by value: training images with their labels, and test images without theirs.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+ENV_VAR = "GRADER_DATA_DIR"
+# Where --download puts the data when no folder is configured.
+DEFAULT_DOWNLOAD_DIR = Path("~/.cache/torch-grader").expanduser()
+
+
+class DataUnavailable(Exception):
+    """A data set the tests need cannot be loaded: one sentence, and what to do."""
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where data sets are read from, and whether torchvision may download them."""
+
+    root: Path | None = None
+    download: bool = False
+
+    @classmethod
+    def resolve(cls, data_dir: str | Path | None = None, download: bool = False) -> DataConfig:
+        """`data_dir` if given, else $GRADER_DATA_DIR (an empty value counts as unset)."""
+        chosen = data_dir or os.environ.get(ENV_VAR) or None
+        return cls(Path(chosen).expanduser().resolve() if chosen else None, bool(download))
+
+
+@dataclass(frozen=True)
+class Split:
+    images: torch.Tensor  # uint8 (N, 28, 28)
+    labels: torch.Tensor  # int64 (N,)
+
+
+@dataclass(frozen=True)
+class Mnist:
+    train: Split
+    test: Split
+
+
+def mnist_splits(config: DataConfig) -> Mnist:
+    """Both splits of MNIST as configured; raises DataUnavailable with what to do."""
+    root = config.root
+    if root is None:
+        if not config.download:
+            raise DataUnavailable(
+                "No data folder is configured, so MNIST cannot be loaded: pass --data-dir DIR "
+                f"(or set {ENV_VAR}) to a folder holding MNIST/raw, or add --download to fetch it."
+            )
+        root = DEFAULT_DOWNLOAD_DIR
+    return Mnist(
+        train=Split(*load_mnist(root, train=True, download=config.download)),
+        test=Split(*load_mnist(root, train=False, download=config.download)),
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def load_mnist(root: str | Path, train: bool, download: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """One split of MNIST read with torchvision: (images uint8 (N, 28, 28), labels int64 (N,)).
+
+    Cached: a batch grades many submissions in one process. Callers must not modify the tensors.
+    """
+    from torchvision.datasets import MNIST  # importing torchvision takes a while: only when needed
+
+    split = "training" if train else "test"
+    try:
+        dataset = MNIST(str(root), train=train, download=download)
+    except RuntimeError as exc:
+        if download:
+            raise DataUnavailable(
+                f"Could not download the MNIST {split} split into {root} ({exc}); fetch it on a machine "
+                f"with network access and pass that folder with --data-dir (or {ENV_VAR})."
+            ) from None
+        raise DataUnavailable(
+            f"The MNIST {split} split is not in {root} (expected {Path(root) / 'MNIST' / 'raw'}); "
+            f"pass --data-dir DIR (or set {ENV_VAR}) to a folder holding MNIST/raw, or add --download to fetch it."
+        ) from None
+    images = dataset.data.to(torch.uint8).contiguous()
+    labels = dataset.targets.to(torch.int64).contiguous()
+    return images, labels
