@@ -1,0 +1,1 @@
+"""Authoring verbs for instructors and CI: assign, validate, release, new."""

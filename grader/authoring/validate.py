@@ -1,0 +1,198 @@
+"""`grade validate`: prove that an assignment still grades right.
+
+For each assignment, under several seeds:
+- the reference solution earns full marks, with no grader error;
+- the starter earns zero and grades without error, and is what `grade assign` makes of the
+  reference today (not stale);
+- every kept variant (`assignments/<slug>/variants/`, first line `# expect: full` or
+  `# expect: <exercise>`) loses exactly the points of the exercise it breaks, and no other;
+- every test is failed by at least one broken variant (a test nothing fails proves nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import re
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.assignment import Assignment, load_assignment
+from grader.authoring import assign as assigning
+from grader.intake import read_submission
+from grader.pipeline import GradingError, grade_submission
+from grader.results import GradeResult
+from grader.run.sandbox import SandboxPolicy
+
+EXPECT = re.compile(r"#\s*expect:\s*(\S+)")
+
+
+@dataclass(frozen=True)
+class Check:
+    assignment: str
+    name: str
+    ok: bool
+    detail: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """What one grading says, reduced to what validation compares (picklable)."""
+
+    lost: frozenset[str]
+    failed_tests: frozenset[str]
+    all_tests: frozenset[str]
+    score: float
+    max_score: float
+    grader_errors: tuple[str, ...]
+    is_notebook: bool
+    seconds: float
+    messages: dict[str, str] = field(default_factory=dict)
+
+
+def reference_path(course: Path, spec: Assignment) -> Path:
+    return course / "reference" / spec.slug / f"{spec.slug}_solution.ipynb"
+
+
+def variants(spec: Assignment) -> list[Path]:
+    folder = spec.root / "variants"
+    return sorted(p for p in folder.glob("*") if p.suffix in (".py", ".ipynb")) if folder.is_dir() else []
+
+
+def expectation(path: Path) -> str:
+    """`full` or the one exercise this variant must lose."""
+    if path.suffix == ".ipynb":
+        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("grader", {})
+        value = meta.get("expect")
+    else:
+        match = EXPECT.match(path.read_text(encoding="utf-8").splitlines()[0] if path.stat().st_size else "")
+        value = match.group(1) if match else None
+    if not value:
+        raise ValueError(f"{path.name} does not say what it expects: start it with '# expect: full' or '# expect: <exercise>'.")
+    return str(value)
+
+
+def _grade(course: Path, slug: str, path: Path, seed: int, sandbox: bool) -> _Verdict:
+    spec = load_assignment(course, slug)
+    started = time.monotonic()
+    result: GradeResult = grade_submission(read_submission(path), spec, hidden=True, seed=seed,
+                                           policy=SandboxPolicy(enabled=sandbox))
+    tests = [t for e in result.exercises for t in e.tests]
+    errors = ([result.grader_error] if result.grader_error else []) + [
+        f"{t.name}: {t.message}" for t in tests if t.fault == "grader"
+    ]
+    return _Verdict(
+        lost=frozenset(e.name for e in result.exercises if e.score < e.max_score),
+        failed_tests=frozenset(t.name for t in tests if t.status != "passed"),
+        all_tests=frozenset(t.name for t in tests),
+        score=result.score, max_score=result.max_score, grader_errors=tuple(errors),
+        is_notebook=path.suffix == ".ipynb", seconds=time.monotonic() - started,
+        messages={t.name: t.message.splitlines()[0][:160] for t in tests if t.status != "passed" and t.message},
+    )
+
+
+def _judge_variant(spec: Assignment, name: str, expected: str, verdicts: list[_Verdict]) -> Check:
+    figure = {e.name for e in spec.exercises if e.kind == "figure"}
+    want = set() if expected == "full" else {expected}
+    for seed_index, verdict in enumerate(verdicts):
+        lost = set(verdict.lost) - (set() if verdict.is_notebook else figure)
+        if verdict.grader_errors:
+            return Check(spec.slug, name, False, f"grader error: {verdict.grader_errors[0]}")
+        if lost != want:
+            detail = f"expected to lose {sorted(want) or 'nothing'}, lost {sorted(lost) or 'nothing'} (seed #{seed_index})"
+            if verdict.messages:
+                detail += "; " + "; ".join(f"{k}: {v}" for k, v in list(verdict.messages.items())[:3])
+            return Check(spec.slug, name, False, detail)
+    return Check(spec.slug, name, True, f"loses {expected}" if want else "full marks")
+
+
+def validate(course: Path, slugs: Iterable[str], *, seeds: int = 3, jobs: int = 2, sandbox: bool = True,
+             progress: Callable[[Check], None] = lambda check: None) -> list[Check]:
+    checks: list[Check] = []
+
+    def record(check: Check) -> None:
+        checks.append(check)
+        progress(check)
+
+    context = multiprocessing.get_context("spawn")  # torch is loaded: never fork this process
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
+        for slug in slugs:
+            spec = load_assignment(course, slug)
+            started = time.monotonic()
+            seed_list = [spec.seed + k for k in range(seeds)]
+            record(_starter_freshness(course, spec))
+            subjects: dict[str, Path] = {"reference": reference_path(course, spec), "starter": spec.starter_path}
+            expected: dict[str, str] = {}
+            for path in variants(spec):
+                try:
+                    expected[f"variant {path.name}"] = expectation(path)
+                    subjects[f"variant {path.name}"] = path
+                except ValueError as exc:
+                    record(Check(slug, f"variant {path.name}", False, str(exc)))
+            missing = [name for name, path in subjects.items() if not path.is_file()]
+            for name in missing:
+                record(Check(slug, name, False, f"{subjects.pop(name)} does not exist"))
+            futures = {
+                (name, seed): pool.submit(_grade, course, slug, path, seed, sandbox)
+                for name, path in subjects.items() for seed in seed_list
+            }
+            verdicts: dict[str, list[_Verdict]] = {}
+            for (name, _seed), future in futures.items():
+                try:
+                    verdicts.setdefault(name, []).append(future.result())
+                except GradingError as exc:
+                    record(Check(slug, name, False, f"could not be graded: {exc}"))
+                    verdicts.pop(name, None)
+                    subjects.pop(name, None)
+            if "reference" in verdicts:
+                bad = [v for v in verdicts["reference"] if v.score != v.max_score or v.grader_errors or v.max_score == 0]
+                detail = (f"{bad[0].score:g}/{bad[0].max_score:g}; " + "; ".join(
+                    list(bad[0].grader_errors) + [f"{k}: {m}" for k, m in bad[0].messages.items()][:3])) if bad else "full marks"
+                record(Check(slug, "reference earns full marks", not bad, detail, sum(v.seconds for v in verdicts["reference"])))
+            if "starter" in verdicts:
+                bad = [v for v in verdicts["starter"] if v.score != 0 or v.grader_errors]
+                detail = (f"{bad[0].score:g} points; " + "; ".join(bad[0].grader_errors[:2])) if bad else "zero, no grader error"
+                record(Check(slug, "starter earns zero", not bad, detail))
+            for name in expected:
+                if name in verdicts:
+                    record(_judge_variant(spec, name, expected[name], verdicts[name]))
+            if "reference" in verdicts:
+                every = set(verdicts["reference"][0].all_tests)
+                caught = set().union(*(v[0].failed_tests for n, v in verdicts.items()
+                                       if n in expected and expected[n] != "full")) if expected else set()
+                uncaught = sorted(every - caught)
+                record(Check(slug, "every test fails on some broken variant", not uncaught,
+                             f"no broken variant fails: {', '.join(uncaught)}" if uncaught else f"{len(every)} tests covered",
+                             time.monotonic() - started))
+    return checks
+
+
+def _starter_freshness(course: Path, spec: Assignment) -> Check:
+    solution = reference_path(course, spec)
+    if not solution.is_file():
+        return Check(spec.slug, "starter is up to date", False, f"no solution notebook at {solution.relative_to(course)}")
+    if not spec.starter_path.is_file():
+        return Check(spec.slug, "starter is up to date", False, f"no starter at {spec.starter_path.relative_to(course)}")
+    try:
+        fresh = assigning.starter_from_solution(assigning.read(solution), spec.code_names, spec.slug, solution.name)
+    except assigning.AssignError as exc:
+        return Check(spec.slug, "starter is up to date", False, str(exc))
+    if assigning.canonical(fresh) != assigning.canonical(assigning.read(spec.starter_path)):
+        return Check(spec.slug, "starter is up to date", False,
+                     f"{spec.starter_path.relative_to(course)} differs from what {solution.relative_to(course)} gives; "
+                     f"run: grade assign {solution.relative_to(course)} --out {spec.starter_path.relative_to(course)}")
+    return Check(spec.slug, "starter is up to date", True, f"generated from {solution.name}")
+
+
+def summary(checks: list[Check]) -> str:
+    width = max((len(c.name) for c in checks), default=10)
+    lines = [f"{'assignment':14} {'check':{width}}  result"]
+    for c in checks:
+        lines.append(f"{c.assignment:14} {c.name:{width}}  {'ok  ' if c.ok else 'FAIL'} {c.detail}")
+    failed = sum(not c.ok for c in checks)
+    lines.append(f"\n{len(checks) - failed} passed, {failed} failed")
+    return "\n".join(lines)
