@@ -7,11 +7,12 @@ assignment, bad arguments); 3 the grader itself failed (the result says so).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.assignment import AssignmentError, find_course_root, load_assignment
+from grader.assignment import AssignmentError, find_course_root, list_assignments, load_assignment
 from grader.data import ENV_VAR, DataConfig
 from grader.pipeline import GradingError, grade_file
 from grader.report import summary_table, write_html, write_json
@@ -43,6 +44,77 @@ def local(path: Path, *, assignment: str | None = None, hidden: bool = False, ou
     return EXIT_GRADER_FAILED if result.grader_error else EXIT_GRADED
 
 
+def validate(slugs: Sequence[str], *, course: Path | None = None, seeds: int = 3, jobs: int = 0,
+             sandbox: bool = True, data_dir: Path | None = None) -> int:
+    """Prove each assignment still grades right; exit 1 on any failed check."""
+    from grader.authoring.validate import summary, validate as run_validation
+
+    try:
+        course = course or find_course_root()
+        slugs = list(slugs) or list_assignments(course)
+        for slug in slugs:
+            load_assignment(course, slug)
+    except AssignmentError as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_GRADE
+    if data_dir is not None:
+        os.environ[ENV_VAR] = str(data_dir.resolve())  # read by the grading processes it starts
+    checks = run_validation(course, slugs, seeds=seeds, jobs=jobs or (os.cpu_count() or 1), sandbox=sandbox,
+                            progress=lambda c: print(f"  {'ok  ' if c.ok else 'FAIL'} {c.assignment}: {c.name}", flush=True))
+    print()
+    print(summary(checks))
+    return 0 if all(c.ok for c in checks) else 1
+
+
+def assign_starter(solution: Path, *, out: Path | None = None, assignment: str | None = None,
+                   course: Path | None = None) -> int:
+    """Write the starter notebook for a solution notebook."""
+    from grader.authoring.assign import AssignError, assign, read
+
+    try:
+        slug = assignment or read(solution).metadata.get("grader", {}).get("assignment")
+        exercises: tuple[str, ...] = ()
+        if slug:
+            course = course or find_course_root()
+            spec = load_assignment(course, slug)
+            exercises, out = spec.code_names, out or spec.starter_path
+        if out is None:
+            raise AssignError(f"{solution} names no assignment; pass --assignment or --out.")
+        print(f"Starter: {assign(solution, out, exercises, slug)}")
+        return 0
+    except (AssignError, AssignmentError, OSError) as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_GRADE
+
+
+def release_kit(slug: str, *, out: Path | None = None, course: Path | None = None) -> int:
+    """Write what students get for self-checking: starter and public tests, nothing hidden."""
+    from grader.authoring.release import ReleaseError, release
+
+    try:
+        kit = release(course or find_course_root(), slug, out or Path("release") / slug)
+    except (ReleaseError, AssignmentError) as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_GRADE
+    print(f"Release: {kit} (give students this folder; see its README.md)")
+    return 0
+
+
+def new_assignment(slug: str, *, course: Path | None = None) -> int:
+    """Scaffold an assignment that validates out of the box."""
+    from grader.authoring.scaffold import new
+
+    try:
+        written = new(course or Path.cwd(), slug)
+    except FileExistsError as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_GRADE
+    for path in written:
+        print(f"  wrote {path}")
+    print(f"Next: edit reference/{slug}/{slug}_solution.ipynb and the tests, then: grade assign, grade validate {slug}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grade", description="Grade PyTorch practical works.")
     parser.add_argument("--course", type=Path, help="course directory holding assignments/ (default: found from here)")
@@ -61,6 +133,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"folder of the data sets some tests need, e.g. DIR/MNIST/raw (default: ${ENV_VAR})")
     p.add_argument("--download", action="store_true",
                    help="let torchvision download missing data sets (into --data-dir, else ~/.cache/torch-grader)")
+
+    p = verbs.add_parser("validate", help="prove assignments grade right: reference, starter, variants, seeds")
+    p.add_argument("slugs", nargs="*", metavar="SLUG", help="assignments to check (default: all)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds to grade each submission under (default 3)")
+    p.add_argument("--jobs", type=int, default=0, help="gradings in parallel (default: one per CPU)")
+    p.add_argument("--no-sandbox", dest="sandbox", action="store_false", help="run without the OS sandbox")
+    p.add_argument("--data-dir", type=Path, metavar="DIR", help=f"data sets folder (default: ${ENV_VAR})")
+
+    p = verbs.add_parser("assign", help="make the starter notebook from a solution notebook")
+    p.add_argument("solution", type=Path, help="notebook with ### BEGIN SOLUTION / ### END SOLUTION regions")
+    p.add_argument("--out", type=Path, help="starter to write (default: the assignment's starter)")
+    p.add_argument("--assignment", "-a", help="assignment slug (default: from the notebook's metadata)")
+
+    p = verbs.add_parser("release", help="write the self-check kit students get (no hidden tests)")
+    p.add_argument("slug", help="assignment slug")
+    p.add_argument("--out", type=Path, help="folder to write (default: release/SLUG)")
+
+    p = verbs.add_parser("new", help="scaffold a new assignment that validates out of the box")
+    p.add_argument("slug", help="assignment slug, e.g. tp2")
     return parser
 
 
@@ -70,6 +161,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return local(args.path, assignment=args.assignment, hidden=args.hidden, out=args.out,
                      json_path=args.json_path, seed=args.seed, course=args.course, sandbox=args.sandbox,
                      data_dir=args.data_dir, download=args.download)
+    if args.verb == "validate":
+        return validate(args.slugs, course=args.course, seeds=args.seeds, jobs=args.jobs,
+                        sandbox=args.sandbox, data_dir=args.data_dir)
+    if args.verb == "assign":
+        return assign_starter(args.solution, out=args.out, assignment=args.assignment, course=args.course)
+    if args.verb == "release":
+        return release_kit(args.slug, out=args.out, course=args.course)
+    if args.verb == "new":
+        return new_assignment(args.slug, course=args.course)
     raise AssertionError(f"unhandled verb {args.verb}")  # argparse only lets known verbs through
 
 
