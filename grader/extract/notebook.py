@@ -98,7 +98,10 @@ def collect_answers(facts: NotebookFacts, questions: tuple[Question, ...]) -> tu
                     if key not in _norm(following):
                         text = following
                     break
-        cleaned = (text or "").strip()
+        # A reference notebook keeps its answers between solution markers: not part of the answer.
+        cleaned = "\n".join(
+            line for line in (text or "").splitlines() if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+        ).strip()
         found = _norm(cleaned) not in {_norm(p) for p in PLACEHOLDERS}
         answers.append(Answer(question.id, question.text, cleaned if found else "", found))
     return tuple(answers)
