@@ -1,0 +1,173 @@
+"""Hidden checks of the MNIST exercises, one exercise at a time.
+
+NeuralNetwork is trained by the grader's loop with the grader's transform; train_epoch trains
+the grader's network; evaluate runs on a network whose answers the test chose. Accuracy on the
+test split is computed here: the worker gets the test images, never their labels.
+"""
+
+import pytest
+import torch
+from torch import nn
+
+from grader.testing import check, generator, toy_digits
+
+# The training budget behind the accuracy floor: 3 epochs over 6,000 training images (batch 64,
+# SGD lr 0.01 with momentum 0.9, as on the page but faster). On mnist-mini (2,000 test images),
+# the reference's worst test accuracy over 20 seeds is 0.90 (see scripts/seed_sweep.py); a network
+# or a loop that does not learn stays near 0.1.
+TRAIN_IMAGES, EPOCHS, LR, MOMENTUM, BATCH = 6000, 3, 0.01, 0.9, 64
+ACCURACY_FLOOR = 0.85
+SIZES = [784, 128, 64, 10]
+
+
+def training_subset(mnist, seed):
+    """TRAIN_IMAGES training images and their labels, picked at random (the labels may go to the worker)."""
+    pick = torch.randperm(len(mnist.train.labels), generator=generator(seed))[:TRAIN_IMAGES]
+    return mnist.train.images[pick], mnist.train.labels[pick]
+
+
+def accuracy_on_test_split(student, net, mnist):
+    """The accuracy of net on the test split: predictions from the worker, labels kept here."""
+    predicted = student.helpers.predict_classes(net, mnist.test.images)
+    check.tensor(predicted, "the predicted classes", shape=tuple(mnist.test.labels.shape), dtype=torch.int64)
+    return float((predicted == mnist.test.labels).double().mean())
+
+
+def normalized(images):
+    """What ToTensor then Normalize((0.5,), (0.5,)) make of uint8 images, as (N, 1, 28, 28)."""
+    return images.float().div(255).sub(0.5).div(0.5).unsqueeze(1)
+
+
+# ----------------------------------------------------------------- NeuralNetwork
+
+@pytest.mark.exercise("NeuralNetwork")
+@pytest.mark.points(2)
+def test_neural_network_computes_two_relu_layers(student, seed):
+    """NeuralNetwork computes Linear(784, 128) -> ReLU -> Linear(128, 64) -> ReLU -> Linear(64, 10) of its own layers."""
+    images, _ = toy_digits(generator(seed), 32)
+    x = normalized(images).view(-1, 784)
+    net = student.NeuralNetwork()
+    check.relu_mlp(net(x), student.helpers.linear_layers(net), x, SIZES, "NeuralNetwork()")
+
+
+@pytest.mark.exercise("NeuralNetwork")
+@pytest.mark.points(2)
+@pytest.mark.time_limit(120)
+def test_neural_network_reaches_the_accuracy_floor(student, seed, mnist):
+    """Trained by the grader (3 epochs, SGD with momentum), NeuralNetwork classifies the test split well."""
+    images, labels = training_subset(mnist, seed)
+    net = student.NeuralNetwork()
+    loader = student.helpers.image_loader(images, labels, batch_size=BATCH, shuffle=True, seed=seed)
+    student.helpers.fit_classifier(net, loader, EPOCHS, LR, MOMENTUM)
+    accuracy = accuracy_on_test_split(student, net, mnist)
+    check.at_least(accuracy, ACCURACY_FLOOR, "the test accuracy of NeuralNetwork trained by the grader", reveal=False)
+
+
+# ----------------------------------------------------------------- get_transform
+
+@pytest.mark.exercise("get_transform")
+@pytest.mark.points(2)
+def test_get_transform_is_to_tensor_then_normalize(student, seed):
+    """get_transform() scales pixels to [0, 1] (ToTensor), then maps them to [-1, 1]: (p - 0.5) / 0.5."""
+    images = torch.randint(0, 256, (8, 28, 28), generator=generator(seed), dtype=torch.uint8)
+    images[0], images[1] = 0, 255  # the ends of the range
+    expected = normalized(images)
+    for k, out in enumerate(student.helpers.apply_transform(student.get_transform(), images)):
+        check.tensor(out, f"get_transform() applied to image {k}", shape=(1, 28, 28))
+        assert torch.allclose(out, expected[k], atol=1e-5), (
+            f"get_transform() applied to image {k} does not give ToTensor then Normalize((0.5,), (0.5,)) of it."
+        )
+
+
+# ----------------------------------------------------------------- train_epoch
+
+def replay_epoch(params, images, labels, lr, momentum):
+    """The trusted replay of one epoch of the page's loop on the grader's network: (parameters, batch losses)."""
+    net = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+    net.load_state_dict(params)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
+    criterion = nn.CrossEntropyLoss()
+    x = normalized(images).view(-1, 784)
+    losses = []
+    for start in range(0, len(x), BATCH):
+        optimizer.zero_grad()
+        loss = criterion(net(x[start : start + BATCH]), labels[start : start + BATCH])
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss))
+    return {k: v.detach() for k, v in net.state_dict().items()}, losses
+
+
+@pytest.mark.exercise("train_epoch")
+@pytest.mark.points(2)
+def test_train_epoch_does_one_pass_of_sgd_steps(student, seed):
+    """train_epoch makes one optimizer step per batch on the criterion of the flattened images, and
+    returns the mean of the batch losses."""
+    images, labels = toy_digits(generator(seed), 4 * BATCH)  # four batches, in order
+    net = student.helpers.make_mlp(SIZES)
+    before = student.helpers.parameters(net)
+    lr, momentum = 0.1, 0.9  # large steps: each batch's loss differs from the others' by 1% or more
+    optimizer, criterion = student.helpers.sgd(net, lr, momentum), student.helpers.cross_entropy()
+    loss = student.train_epoch(net, student.helpers.image_loader(images, labels, batch_size=BATCH), optimizer, criterion)
+    assert isinstance(loss, float), f"train_epoch should return a float (use loss.item()), got {loss!r:.60}."
+    after = student.helpers.parameters(net)
+    expected, losses = replay_epoch(before, images, labels, lr, momentum)
+    moved = max(float((expected[k] - before[k]).abs().max()) for k in expected)
+    gap = max(float((after[k] - expected[k]).abs().max()) for k in expected)
+    assert gap <= 1e-3 * moved, (
+        "After train_epoch, the network's parameters are not those of one optimizer step per batch on the "
+        "criterion of the batch's images flattened to (B, 784) (check zero_grad, backward and step)."
+    )
+    mean = sum(losses) / len(losses)
+    assert abs(loss - mean) <= 1e-4 * mean, "train_epoch does not return the mean of the losses of its batches."
+
+
+@pytest.mark.exercise("train_epoch")
+@pytest.mark.points(2)
+@pytest.mark.time_limit(120)
+def test_train_epoch_reaches_the_accuracy_floor(student, seed, mnist):
+    """Three epochs of train_epoch (SGD with momentum) train the grader's network to classify the test split well."""
+    images, labels = training_subset(mnist, seed)
+    net = student.helpers.make_mlp(SIZES)
+    loader = student.helpers.image_loader(images, labels, batch_size=BATCH, shuffle=True, seed=seed)
+    optimizer, criterion = student.helpers.sgd(net, LR, MOMENTUM), student.helpers.cross_entropy()
+    for _ in range(EPOCHS):
+        student.train_epoch(net, loader, optimizer, criterion)
+    accuracy = accuracy_on_test_split(student, net, mnist)
+    check.at_least(accuracy, ACCURACY_FLOOR, "the test accuracy of the network trained by train_epoch", reveal=False)
+
+
+# ----------------------------------------------------------------- evaluate
+
+def planted(student, seed, n=640):
+    """A network that classifies exactly `right` of n images right, and a loader of them."""
+    gen = generator(seed)
+    images, labels = toy_digits(gen, n)
+    right = int(torch.randint(n // 4, 3 * n // 4, (1,), generator=gen))
+    wrong = torch.randperm(n, generator=gen)[: n - right]
+    classes = labels.clone()
+    classes[wrong] = (labels[wrong] + 1 + torch.randint(0, 9, (len(wrong),), generator=gen)) % 10
+    net = student.helpers.planted_classifier(images, classes)
+    return net, student.helpers.image_loader(images, labels, batch_size=BATCH), right / n
+
+
+@pytest.mark.exercise("evaluate")
+@pytest.mark.points(2)
+def test_evaluate_is_the_accuracy_over_the_whole_loader(student, seed):
+    """evaluate returns the fraction of all the loader's images that the network classifies right."""
+    net, loader, expected = planted(student, seed)
+    accuracy = student.evaluate(net, loader)
+    assert isinstance(accuracy, float), f"evaluate should return a float, got {accuracy!r:.60}."
+    assert abs(accuracy - expected) < 1e-6, (
+        f"evaluate returned {accuracy:.4g}, not the fraction (between 0 and 1) of the loader's images the network gets right."
+    )
+
+
+@pytest.mark.exercise("evaluate")
+@pytest.mark.points(1)
+def test_evaluate_runs_the_network_without_gradients(student, seed):
+    """evaluate runs the network under torch.no_grad() (no graph is built for the gradients)."""
+    net, loader, _ = planted(student, seed, n=128)
+    student.evaluate(net, loader)
+    assert net.calls > 0, "evaluate never ran the network."
+    assert net.calls_with_grad == 0, "evaluate runs the network with gradients on; wrap the loop in torch.no_grad()."
