@@ -24,7 +24,7 @@ from grader.results import Problem
 from grader.run import wire
 from grader.run.errors import CallTimeout, GraderFault, MissingName, StudentError, WorkerDied
 from grader.run.proxy import Handle
-from grader.run.sandbox import Sandbox, SandboxLimits, SandboxPolicy, cgroups_writable, linux
+from grader.run.sandbox import Sandbox, SandboxLimits, SandboxPolicy, linux, worker_rlimits
 
 # Starting a worker imports torch (seconds; much more on a cold disk): not the student's time.
 STARTUP_SECONDS = 180.0
@@ -69,17 +69,12 @@ class WorkerProcess:
         self.sock = parent
         self.sandbox: Sandbox | None = None
         self.limits = limits
-        rlimits = {
-            "fsize": limits.file_mb << 20,
-            "nofile": limits.open_files,
-            "cpu": limits.cpu_seconds,
-            # Without a memory cgroup, real memory is bounded per process by its data segment.
-            "data": None if cgroups_writable() else limits.memory_mb << 20,
-        }
+        sandboxed = policy.enabled and linux()
+        rlimits = worker_rlimits(limits, sandboxed)
         argv = [sys.executable, "-m", "grader.run.worker", str(child.fileno()), json.dumps(rlimits)]
         env = worker_env(workdir)
         fds = [child.fileno()]
-        if policy.enabled and linux():
+        if sandboxed:
             self.sandbox = Sandbox(limits)
             argv, fds = self.sandbox.command(argv, env, child.fileno())
         out_read, out_write = os.pipe()

@@ -18,6 +18,7 @@ Fail closed: on Linux, when the sandbox cannot be set up, grading refuses to run
 from __future__ import annotations
 
 import errno
+import functools
 import itertools
 import os
 import platform
@@ -82,10 +83,31 @@ def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
+@functools.cache
 def cgroups_writable() -> bool:
-    return is_root() and all(
-        os.access(CGROUP_ROOT / controller, os.W_OK) for controller in ("memory", "pids")
-    )
+    """Whether each sandbox can get memory and pids cgroups (v1 or v2): tried once, not guessed."""
+    if not (linux() and is_root()):
+        return False
+    try:
+        _Cgroup.create(f"probe-{os.getpid()}", SandboxLimits()).remove()
+    except OSError:
+        return False
+    return True
+
+
+def worker_rlimits(limits: SandboxLimits, sandboxed: bool) -> dict[str, int | None]:
+    """Per-process limits the worker sets on itself before any student code runs."""
+    cgroups = sandboxed and cgroups_writable()
+    return {
+        "fsize": limits.file_mb << 20,
+        "nofile": limits.open_files,
+        "cpu": limits.cpu_seconds,
+        # Without a memory cgroup, real memory is bounded per process by its data segment.
+        "data": None if cgroups else limits.memory_mb << 20,
+        # Without a pids cgroup, a sandbox started as root still has a uid of its own, so the
+        # per-user process count is a per-sandbox count (never set for a shared uid).
+        "nproc": limits.processes if sandboxed and is_root() and not cgroups else None,
+    }
 
 
 def _syscall_filter(path: Path) -> Path:
@@ -129,9 +151,12 @@ def _syscall_filter(path: Path) -> Path:
 @dataclass
 class _Cgroup:
     paths: list[Path]
+    version: int = 1
 
     @classmethod
     def create(cls, name: str, limits: SandboxLimits) -> _Cgroup:
+        if (CGROUP_ROOT / "cgroup.controllers").exists() and not (CGROUP_ROOT / "memory").is_dir():
+            return cls._create_v2(name, limits)
         memory = CGROUP_ROOT / "memory" / "grader" / name
         pids = CGROUP_ROOT / "pids" / "grader" / name
         for path in (memory, pids):
@@ -144,7 +169,31 @@ class _Cgroup:
         (pids / "pids.max").write_text(str(limits.processes))
         return cls([memory, pids])
 
+    @classmethod
+    def _create_v2(cls, name: str, limits: SandboxLimits) -> _Cgroup:
+        """The unified hierarchy: one cgroup with both controllers, enabled from the root down."""
+        base = CGROUP_ROOT / "grader"
+        base.mkdir(exist_ok=True)
+        for parent in (CGROUP_ROOT, base):
+            enabled = (parent / "cgroup.subtree_control").read_text().split()
+            missing = [c for c in ("memory", "pids") if c not in enabled]
+            if missing:
+                (parent / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in missing))
+        path = base / name
+        path.mkdir(exist_ok=True)
+        (path / "memory.max").write_text(str(limits.memory_mb << 20))
+        if (path / "memory.swap.max").exists():
+            (path / "memory.swap.max").write_text("0")
+        (path / "pids.max").write_text(str(limits.processes))
+        return cls([path], version=2)
+
     def oom_killed(self) -> bool:
+        if self.version == 2:
+            try:
+                events = (self.paths[0] / "memory.events").read_text().split()
+                return int(events[events.index("oom_kill") + 1]) > 0
+            except (OSError, ValueError, IndexError):
+                return False
         control = self.paths[0] / "memory.oom_control"
         failcnt = self.paths[0] / "memory.failcnt"
         try:
@@ -156,6 +205,12 @@ class _Cgroup:
 
     def kill_all(self) -> None:
         """SIGKILL every task in the sandbox, however it was forked or detached."""
+        kill = self.paths[0] / "cgroup.kill"
+        if self.version == 2 and kill.exists():
+            try:
+                kill.write_text("1")
+            except OSError:
+                pass
         for _ in range(50):
             pids = set()
             for path in self.paths:
@@ -215,7 +270,7 @@ class Sandbox:
             binds += ["--ro-bind", text, text]
         binds = [arg for d in dirs for arg in ("--perms", "0755", "--dir", d)] + binds
         seccomp_fd = os.open(self.filter, os.O_RDONLY)
-        privileged = cgroups_writable()
+        privileged = is_root()
         bwrap = [
             "bwrap",
             # New pid (everything dies with its init), net (no network), ipc, uts, cgroup namespaces.
@@ -247,13 +302,15 @@ class Sandbox:
             # Unprivileged: bwrap builds a user namespace; none may be nested inside it.
             bwrap[1:1] = ["--unshare-user", "--disable-userns", "--uid", "1000", "--gid", "1000"]
             return [*bwrap, "--", *worker_argv], [keep_fd, seccomp_fd]
-        name = f"{os.getpid()}-{next(_uids)}"
-        self.cgroup = _Cgroup.create(name, self.limits)
         self.uid = UID_BASE + (os.getpid() * 7 + next(_uids)) % UID_SPAN
-        joins = " && ".join(f'echo $$ > "{p}/cgroup.procs"' for p in self.cgroup.paths)
-        return [
+        join: list[str] = []
+        if cgroups_writable():
+            self.cgroup = _Cgroup.create(f"{os.getpid()}-{next(_uids)}", self.limits)
+            joins = " && ".join(f'echo $$ > "{p}/cgroup.procs"' for p in self.cgroup.paths)
             # Join the cgroups before anything forks: every later process is counted and killed.
-            "/bin/sh", "-c", f'{joins} && exec "$@"', "sandbox",
+            join = ["/bin/sh", "-c", f'{joins} && exec "$@"', "sandbox"]
+        return [
+            *join,
             # As root, bwrap mounts without a user namespace and keeps only the right to change
             # uid; the syscall filter refuses new user namespaces inside.
             *bwrap, "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
@@ -306,7 +363,12 @@ class SandboxPolicy:
             return "none: student code ran in a separate process without an OS sandbox (--no-sandbox)"
         if not linux():
             return f"none: no OS sandbox on {platform.system()}; student code ran in a separate process"
-        memory = "memory and process count by cgroup" if cgroups_writable() else "memory by RLIMIT_DATA, process count not limited"
-        uid = ", own unprivileged uid" if cgroups_writable() else ""
+        if cgroups_writable():
+            memory = "memory and process count by cgroup"
+        elif is_root():
+            memory = "memory by RLIMIT_DATA, process count by RLIMIT_NPROC of its own uid"
+        else:
+            memory = "memory by RLIMIT_DATA, process count not limited"
+        uid = ", own unprivileged uid" if is_root() else ""
         return (f"bubblewrap (no network, read-only minimal filesystem, PID namespace{uid}), seccomp filter, "
                 f"{memory} ({limits.memory_mb} MB, {limits.processes} processes)")

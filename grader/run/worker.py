@@ -173,7 +173,7 @@ def apply_rlimits(limits: dict[str, int | None]) -> None:
     import resource
 
     names = {"fsize": resource.RLIMIT_FSIZE, "nofile": resource.RLIMIT_NOFILE,
-             "cpu": resource.RLIMIT_CPU, "data": resource.RLIMIT_DATA}
+             "cpu": resource.RLIMIT_CPU, "data": resource.RLIMIT_DATA, "nproc": resource.RLIMIT_NPROC}
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash leaves no core file behind
     for key, value in limits.items():
         if value is not None and key in names:

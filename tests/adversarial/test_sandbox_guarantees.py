@@ -67,9 +67,12 @@ def test_honest_torch_training_with_a_dataloader_is_never_killed_by_the_limits(t
         student._runtime.close()
 
 
-def test_two_sandboxes_never_share_a_process_count(tmp_path, needs_sandbox):
-    if not sandbox.cgroups_writable():
-        pytest.fail("process counts are per sandbox only with cgroups: run the tests as root on Linux")
+@pytest.mark.parametrize("cgroups", [True, False], ids=["cgroup", "own-uid-rlimit"])
+def test_two_sandboxes_never_share_a_process_count(tmp_path, needs_sandbox, monkeypatch, cgroups):
+    if not sandbox.is_root() or not sandbox.cgroups_writable():
+        pytest.fail("process counts are per sandbox when the grader runs as root on Linux (cgroups)")
+    if not cgroups:  # as on a host whose cgroups cannot be used: each sandbox's own uid counts
+        monkeypatch.setattr(sandbox, "cgroups_writable", lambda: False)
     first, second = runtime(tmp_path / "a", processes=24), runtime(tmp_path / "b", processes=24)
     try:
         assert first.sleepers(16) == 16
@@ -101,6 +104,17 @@ def test_a_test_can_ask_for_other_sandbox_limits(tmp_path, needs_sandbox):
     tests = {t.name: t for e in result.exercises for t in e.tests}
     assert "512 MB" in tests["test_grow_in_the_default_sandbox"].message
     assert tests["test_grow_with_more_memory"].status == "passed"
+
+
+def test_without_cgroups_memory_is_still_bounded(tmp_path, needs_sandbox, monkeypatch):
+    monkeypatch.setattr(sandbox, "cgroups_writable", lambda: False)
+    code = extract_code([SourceUnit("cell 1", "def hog():\n    return len(bytearray(3 << 30))\n")])
+    student = StudentModule(StudentRuntime(code, Limits(memory_mb=1024), tmp_path, time.monotonic() + 60, SandboxPolicy()))
+    try:
+        with pytest.raises(Exception, match="MemoryError|killed for using|SIGKILL"):
+            student.hog()
+    finally:
+        student._runtime.close()
 
 
 def test_grading_refuses_to_run_student_code_without_the_sandbox(tmp_path, monkeypatch):
