@@ -98,4 +98,8 @@ def test_grade_local_cannot_grade_a_missing_file_and_says_so(tmp_path, capsys):
 def test_an_untagged_module_needs_the_assignment_only_when_it_cannot_be_guessed(tmp_path, capsys):
     module = tmp_path / "tp.py"
     module.write_text("def create_linear_dataset():\n    pass\n")
-    assert cli.main(["local", str(module), "--out", str(tmp_path)]) == 0  # one assignment: no guess needed
+    # Several assignments: a .py says nothing of which one it is for, so the grader asks.
+    assert cli.main(["local", str(module), "--out", str(tmp_path)]) == cli.EXIT_CANNOT_GRADE
+    err = capsys.readouterr().err
+    assert "pass --assignment (one of: first-network, mnist-mlp, regressor, tp1)" in err
+    assert cli.main(["local", str(module), "--assignment", "tp1", "--out", str(tmp_path)]) == 0

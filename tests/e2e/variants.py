@@ -1,0 +1,42 @@
+"""Where each assignment's variants are, and what each must cost.
+
+A variant is a whole submission that differs from the reference in one way; its first line says
+`# expect: full` (a correct solution written differently) or `# expect: <exercise>` (a bug that
+must cost that exercise and no other). They are kept with their assignment
+(`assignments/<slug>/variants/`, where `grade validate` reads them); tp1's are still under
+tests/submissions/tp1/variants/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.assignment import Assignment, list_assignments, load_assignment
+from grader.authoring.validate import expectation, reference_path
+from grader.results import ExerciseResult
+from tests.conftest import ROOT, SUBMISSIONS
+
+SLUGS = tuple(list_assignments(ROOT))
+
+__all__ = ["SLUGS", "expectation", "expected_losses", "lost", "reference", "variants"]
+
+
+def reference(slug: str) -> Path:
+    return reference_path(ROOT, load_assignment(ROOT, slug))
+
+
+def variants(slug: str) -> list[Path]:
+    folders = (ROOT / "assignments" / slug / "variants", SUBMISSIONS / slug / "variants")
+    return sorted(p for folder in folders for p in folder.glob("*.py"))
+
+
+def expected_losses(path: Path) -> set[str]:
+    expected = expectation(path)
+    return set() if expected == "full" else {expected}
+
+
+def lost(spec: Assignment, exercises: tuple[ExerciseResult, ...]) -> set[str]:
+    """The exercises that did not earn full marks; a .py module carries no figure, so figure
+    exercises (judged on a notebook's outputs) do not count."""
+    figures = {e.name for e in spec.exercises if e.kind == "figure"}
+    return {e.name for e in exercises if e.score < e.max_score} - figures
