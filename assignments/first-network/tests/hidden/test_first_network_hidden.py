@@ -72,7 +72,7 @@ def test_make_data_x_is_uniform_between_minus_3_and_3(student):
     assert x.min() >= -3 and x.max() <= 3, f"x_train from {call} has values outside [-3, 3]."
     # At n = 4000: the range misses less than 0.1 of [-3, 3] with probability 1 - 1e-14; standard
     # errors of the mean and std are 0.027 and 0.012, each band more than 5 of them wide.
-    check.between(float(x.max() - x.min()), 5.9, 6.0, f"the range of x_train from {call}", reveal=False)
+    check.at_least(float(x.max() - x.min()), 5.9, f"the range of x_train from {call}", reveal=False)
     check.between(float(x.mean()), -0.15, 0.15, f"the mean of x_train from {call}", reveal=False)
     check.between(float(x.std()), 0.95 * math.sqrt(3), 1.05 * math.sqrt(3), f"the std of x_train from {call}", reveal=False)
     _, x2, _ = make_data(student, 4000)
