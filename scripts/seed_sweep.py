@@ -1,0 +1,125 @@
+"""Grade each assignment's reference and variants under many seeds, and show the margins.
+
+    GRADER_DATA_DIR=../shared/data/mnist-mini nice -n 10 .venv/bin/python scripts/seed_sweep.py
+    .venv/bin/python scripts/seed_sweep.py --seeds 40 --jobs 2 mnist-mlp
+
+Each seed replaces the assignment's own, so every test draws new data, a new initialisation and
+a new MNIST subset. For every bounded check (check.between, at_most, at_least) of the hidden
+and public tests, it prints the threshold and the reference's worst value over the seeds (the
+margin is how far that worst value stays inside); then, for every variant, whether its verdict
+(the exercise a broken one loses, full marks for a correct one) held under every seed. Exits 1
+if the reference lost a point or a verdict changed under some seed. Run it by hand after
+changing a test, a budget or a threshold (it takes minutes: it is not part of `make test`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing
+import sys
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grader.assignment import load_assignment  # noqa: E402
+from grader.data import DataConfig  # noqa: E402
+from grader.extract import extract  # noqa: E402
+from grader.intake import read_submission  # noqa: E402
+from grader.run.session import run_tests  # noqa: E402
+from grader.score import score_exercises  # noqa: E402
+from tests.e2e.variants import expected_losses, lost, reference, variants  # noqa: E402
+
+# The assignments whose tests train networks or draw statistics under the seed.
+DEFAULT = ("regressor", "first-network", "mnist-mlp")
+
+
+def grade(slug: str, path: Path, seed: int) -> tuple[set[str], dict[str, list[tuple[str, float, float, float]]], str]:
+    """(exercises lost, {test: [(check, value, low, high)]}, grader error) for one grading."""
+    spec = load_assignment(ROOT, slug)
+    submission = read_submission(path)
+    outcome = run_tests(spec, extract(submission, spec), submission.filename, hidden=True, seed=seed,
+                        data=DataConfig.resolve())
+    faults = [f"{t.name}: {t.message}" for t in outcome.tests if t.fault == "grader"]
+    measures = {name: [(m.what, m.value, m.low, m.high) for m in ms] for name, ms in outcome.measures.items()}
+    return lost(spec, score_exercises(spec, outcome.tests, {})), measures, outcome.grader_error or "; ".join(faults)
+
+
+def margin(value: float, low: float, high: float) -> float:
+    return min(value - low, high - value) if not math.isnan(value) else -math.inf
+
+
+def bounds(low: float, high: float) -> str:
+    if low == -math.inf:
+        return f"<= {high:.4g}"
+    if high == math.inf:
+        return f">= {low:.4g}"
+    return f"in [{low:.4g}, {high:.4g}]"
+
+
+def sweep(slug: str, seeds: list[int], pool: ProcessPoolExecutor) -> bool:
+    subjects = {"reference": reference(slug), **{p.stem: p for p in variants(slug)}}
+    futures = {(name, seed): pool.submit(grade, slug, path, seed) for name, path in subjects.items() for seed in seeds}
+    results = {key: future.result() for key, future in futures.items()}
+    print(f"\n== {slug}: the reference and {len(subjects) - 1} variants, each under {len(seeds)} seeds")
+
+    worst: dict[tuple[str, str], tuple[float, float, float, float]] = {}  # (test, check) -> value, low, high, margin
+    reference_ok = True
+    for seed in seeds:
+        lost_here, measures, error = results[("reference", seed)]
+        if lost_here or error:
+            reference_ok = False
+            print(f"   reference, seed {seed}: lost {sorted(lost_here)} {error}")
+        for test, checks in measures.items():
+            for what, value, low, high in checks:
+                m = margin(value, low, high)
+                if (test, what) not in worst or m < worst[(test, what)][3]:
+                    worst[(test, what)] = (value, low, high, m)
+    print(f"   reference: full marks under {'every' if reference_ok else 'NOT every'} seed")
+    print(f"   {'test, then each of its bounded checks':78} {'threshold':>22} {'worst':>9} {'margin':>9}")
+    current = None
+    for (test, what), (value, low, high, m) in sorted(worst.items()):
+        if test != current:
+            print(f"   {test}")
+            current = test
+        print(f"     {what[:76]:76} {bounds(low, high):>22} {value:9.4g} {m:9.3g}")
+
+    verdicts_ok = True
+    for name, path in subjects.items():
+        if name == "reference":
+            continue
+        want = expected_losses(path)
+        wrong = [(seed, results[(name, seed)]) for seed in seeds
+                 if results[(name, seed)][0] != want or results[(name, seed)][2]]
+        if wrong:
+            verdicts_ok = False
+            seed, (got, _, error) = wrong[0]
+            print(f"   {name}: expected to lose {sorted(want) or 'nothing'}; under {len(wrong)} seed(s), "
+                  f"e.g. {seed}, lost {sorted(got) or 'nothing'} {error}")
+    broken = sum(1 for name, path in subjects.items() if name != "reference" and expected_losses(path))
+    if verdicts_ok:
+        print(f"   variants: every verdict held under all {len(seeds)} seeds: each of the {broken} broken variants "
+              f"lost its exercise (and no other) under every seed, each correct one earned full marks")
+    return reference_ok and verdicts_ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("slugs", nargs="*", default=list(DEFAULT), metavar="SLUG")
+    parser.add_argument("--seeds", type=int, default=20, help="seeds per submission (default 20)")
+    parser.add_argument("--jobs", type=int, default=1, help="gradings in parallel (default 1)")
+    args = parser.parse_args(argv)
+    ok = True
+    context = multiprocessing.get_context("spawn")  # torch is loaded: never fork this process
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs), mp_context=context) as pool:
+        for slug in args.slugs:
+            base = load_assignment(ROOT, slug).seed
+            ok &= sweep(slug, [base + k for k in range(args.seeds)], pool)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
