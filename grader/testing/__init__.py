@@ -43,7 +43,7 @@ _measures: ContextVar[list[Measure] | None] = ContextVar("grader_measures", defa
 
 @contextlib.contextmanager
 def measuring() -> Iterator[list[Measure]]:
-    """Collect what `check.between` and `check.at_most` compare while the block runs."""
+    """Collect what `check.between`, `at_most` and `at_least` compare while the block runs."""
     sink: list[Measure] = []
     token = _measures.set(sink)
     try:
