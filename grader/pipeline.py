@@ -14,7 +14,7 @@ from grader.data import DataConfig
 from grader.extract import NotebookError, extract, read_notebook
 from grader.intake import IntakeError, Submission, read_submission
 from grader.results import GradeResult, Problem
-from grader.run.sandbox import SandboxPolicy, SandboxUnavailable
+from grader.run.sandbox import SandboxLimits, SandboxPolicy, SandboxUnavailable
 from grader.run.session import run_tests
 from grader.score import score_exercises, total
 
@@ -100,5 +100,5 @@ def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool =
     return GradeResult(
         **base, score=score, max_score=max_score, exercises=exercises, problems=problems,
         answers=extracted.answers, grader_error=outcome.grader_error, student_output=outcome.student_output,
-        sandbox=policy.describe(),
+        sandbox=policy.describe(SandboxLimits.from_limits(spec.limits)),
     )

@@ -26,6 +26,7 @@ MARKERS = (
     "exercise(name): the manifest exercise this test grades (required; module-level pytestmark works)",
     "points(n): what the test is worth (default 1)",
     "time_limit(seconds): limit for one call into student code during this test",
+    "sandbox_limits(**limits): other sandbox limits for this test (memory_mb, processes, ...)",
 )
 
 
@@ -119,6 +120,8 @@ class GradingPlugin:
         """The student's code, loaded in the worker and seeded for this test."""
         marker = request.node.get_closest_marker("time_limit")
         self.runtime.call_limit = float(marker.args[0]) if marker else None
+        limits = request.node.get_closest_marker("sandbox_limits")
+        self.runtime.sandbox_overrides = dict(limits.kwargs) if limits else {}
         module = StudentModule(self.runtime)
         module.seed(seed)
         return module

@@ -87,6 +87,7 @@ def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hi
         *map(str, paths),
         "--rootdir", str(assignment.root),
         "-c", os.devnull,            # never the course's or the grader's own pytest settings
+        "--confcutdir", str(assignment.root),  # nor conftest.py files above the assignment
         "--assert=plain",            # messages only: rewritten asserts would print hidden values
         "--import-mode=importlib",   # many submissions in one process, no sys.path games
         "-p", "no:cacheprovider",
