@@ -3,8 +3,7 @@
 A variant is a whole submission that differs from the reference in one way; its first line says
 `# expect: full` (a correct solution written differently) or `# expect: <exercise>` (a bug that
 must cost that exercise and no other). They are kept with their assignment
-(`assignments/<slug>/variants/`, where `grade validate` reads them); tp1's are still under
-tests/submissions/tp1/variants/.
+(`assignments/<slug>/variants/`, where `grade validate` reads them).
 """
 
 from __future__ import annotations
