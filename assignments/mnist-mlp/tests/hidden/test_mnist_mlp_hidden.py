@@ -9,14 +9,16 @@ import pytest
 import torch
 from torch import nn
 
-from grader.testing import check, generator, toy_digits
+from grader.testing import check, generator, measure, toy_digits
 
 # The training budget behind the accuracy floor: 3 epochs over 6,000 training images (batch 64,
-# SGD lr 0.01 with momentum 0.9, as on the page but faster). On mnist-mini (2,000 test images),
-# the reference's worst test accuracy over 20 seeds is 0.90 (see scripts/seed_sweep.py); a network
-# or a loop that does not learn stays near 0.1.
+# SGD lr 0.01 with momentum 0.9, as on the page but faster), the same on mnist-mini and on full
+# MNIST. On mnist-mini (its 2,000 test images come from the harder half of MNIST's test set), the
+# reference's worst test accuracy over 20 seeds is 0.89 with the grader's loop and 0.91 with its
+# own train_epoch (scripts/seed_sweep.py); a network or a loop that does not learn stays near
+# 0.1. The floor sits well inside that gap.
 TRAIN_IMAGES, EPOCHS, LR, MOMENTUM, BATCH = 6000, 3, 0.01, 0.9, 64
-ACCURACY_FLOOR = 0.85
+ACCURACY_FLOOR = 0.80
 SIZES = [784, 128, 64, 10]
 
 
@@ -113,12 +115,14 @@ def test_train_epoch_does_one_pass_of_sgd_steps(student, seed):
     after = student.helpers.parameters(net)
     expected, losses = replay_epoch(before, images, labels, lr, momentum)
     moved = max(float((expected[k] - before[k]).abs().max()) for k in expected)
-    gap = max(float((after[k] - expected[k]).abs().max()) for k in expected)
+    gap = float(torch.stack([(after[k] - expected[k]).abs().max() for k in expected]).max())  # NaN stays NaN
+    measure("the parameters after train_epoch, off the replay (relative to how far it moved them)", gap / moved, high=1e-3)
     assert gap <= 1e-3 * moved, (
         "After train_epoch, the network's parameters are not those of one optimizer step per batch on the "
         "criterion of the batch's images flattened to (B, 784) (check zero_grad, backward and step)."
     )
     mean = sum(losses) / len(losses)
+    measure("train_epoch's loss, off the replay's mean batch loss (relative)", abs(loss - mean) / mean, high=1e-4)
     assert abs(loss - mean) <= 1e-4 * mean, "train_epoch does not return the mean of the losses of its batches."
 
 
