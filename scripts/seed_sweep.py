@@ -45,7 +45,7 @@ def grade(slug: str, path: Path, seed: int) -> tuple[set[str], dict[str, list[tu
                         data=DataConfig.resolve())
     faults = [f"{t.name}: {t.message}" for t in outcome.tests if t.fault == "grader"]
     measures = {name: [(m.what, m.value, m.low, m.high) for m in ms] for name, ms in outcome.measures.items()}
-    return lost(spec, score_exercises(spec, outcome.tests, {})), measures, outcome.grader_error or "; ".join(faults)
+    return lost(spec, score_exercises(spec, outcome.tests, {}), path), measures, outcome.grader_error or "; ".join(faults)
 
 
 def margin(value: float, low: float, high: float) -> float:

@@ -27,7 +27,7 @@ def test_a_variant_costs_exactly_the_exercise_it_breaks(slug, path, grade):
     result = grade(slug, path)
     assert not result.grader_error, result.grader_error
     assert [t.name for e in result.exercises for t in e.tests if t.fault == "grader"] == [], failures(result)
-    assert lost(load_assignment(ROOT, slug), result.exercises) == expected_losses(path), failures(result)
+    assert lost(load_assignment(ROOT, slug), result.exercises, path) == expected_losses(path), failures(result)
 
 
 @pytest.mark.slow

@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.assignment import Assignment, list_assignments, load_assignment
-from grader.authoring.validate import expectation, reference_path
+from grader.authoring import validate
+from grader.authoring.validate import expectation
 from grader.results import ExerciseResult
-from tests.conftest import ROOT, SUBMISSIONS
+from tests.conftest import ROOT
 
 SLUGS = tuple(list_assignments(ROOT))
 
@@ -21,12 +22,11 @@ __all__ = ["SLUGS", "expectation", "expected_losses", "lost", "reference", "vari
 
 
 def reference(slug: str) -> Path:
-    return reference_path(ROOT, load_assignment(ROOT, slug))
+    return validate.reference_path(ROOT, load_assignment(ROOT, slug))
 
 
 def variants(slug: str) -> list[Path]:
-    folders = (ROOT / "assignments" / slug / "variants", SUBMISSIONS / slug / "variants")
-    return sorted(p for folder in folders for p in folder.glob("*.py"))
+    return validate.variants(load_assignment(ROOT, slug))
 
 
 def expected_losses(path: Path) -> set[str]:
@@ -34,8 +34,8 @@ def expected_losses(path: Path) -> set[str]:
     return set() if expected == "full" else {expected}
 
 
-def lost(spec: Assignment, exercises: tuple[ExerciseResult, ...]) -> set[str]:
-    """The exercises that did not earn full marks; a .py module carries no figure, so figure
-    exercises (judged on a notebook's outputs) do not count."""
-    figures = {e.name for e in spec.exercises if e.kind == "figure"}
+def lost(spec: Assignment, exercises: tuple[ExerciseResult, ...], path: Path) -> set[str]:
+    """The exercises that did not earn full marks; a .py module carries no figure, so there
+    figure exercises (judged on a notebook's outputs) do not count."""
+    figures = {e.name for e in spec.exercises if e.kind == "figure"} if path.suffix != ".ipynb" else set()
     return {e.name for e in exercises if e.score < e.max_score} - figures
