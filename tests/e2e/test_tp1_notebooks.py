@@ -69,7 +69,7 @@ def test_grading_is_deterministic(grade_tp1, tp1):
     from grader.intake import read_submission
     from grader.pipeline import grade_submission
 
-    path = SUBMISSIONS / "tp1" / "variants" / "bad_mlpnet_relu_on_output.py"
+    path = ROOT / "assignments" / "tp1" / "variants" / "bad_mlpnet_relu_on_output.py"
     again = grade_submission(read_submission(path), tp1, hidden=True)
     assert again.to_json()["exercises"] == grade_tp1(path).to_json()["exercises"]
 
