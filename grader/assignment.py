@@ -30,14 +30,21 @@ class Limits:
     load_seconds: float = 20.0
     # The whole submission: a batch must go on even if every call is slow.
     submission_seconds: float = 900.0
-    # The sandbox's limits (see SECURITY.md): real memory of the whole sandbox, processes and
-    # threads, one file's size, open descriptors, each tmpfs (home, /tmp, /dev/shm), CPU seconds
-    # per process. Tests may override them with @pytest.mark.sandbox_limits(...).
+    # The sandbox's limits (SECURITY.md); tests may override them: @pytest.mark.sandbox_limits(...).
+    # Real memory of the whole sandbox: torch itself takes ~0.4 GB, MNIST training ~0.6 GB.
     memory_mb: int = 2048
+    # Processes and threads of the whole sandbox: DataLoader workers and torch threads fit, a
+    # fork bomb does not.
     processes: int = 64
+    # Largest file the worker may write: checkpoints of course networks are KBs.
     file_mb: int = 64
+    # Open descriptors: a DataLoader needs tens, a leak thousands.
     open_files: int = 256
+    # Home, /tmp and /dev/shm are tmpfs of this size each: unsized, writes there would escape
+    # the file-size limit (and, without a memory cgroup, the memory limit).
     tmpfs_mb: int = 256
+    # CPU seconds per process: the wall-clock limits are the real bound; this one stops a
+    # process spinning in the background of a killed call's tree.
     cpu_seconds: int = 1800
 
 

@@ -46,25 +46,20 @@ class SandboxUnavailable(Exception):
     """Student code cannot be confined here: one sentence, and the flag to run without."""
 
 
+_MANIFEST = Limits()
+
+
 @dataclass(frozen=True)
 class SandboxLimits:
     """The sandbox's share of an assignment's limits (defaults: `Limits` in the manifest)."""
 
-    # Real memory of the whole sandbox. torch itself takes ~0.4 GB; MNIST training ~0.6 GB.
-    memory_mb: int = 2048
-    # Processes and threads of the whole sandbox (pids cgroup): DataLoader workers and torch
-    # threads fit; a fork bomb does not.
-    processes: int = 64
-    # Largest file the worker may write (RLIMIT_FSIZE): checkpoints of course nets are KBs.
-    file_mb: int = 64
-    # Home, /tmp and /dev/shm are tmpfs, each this size: unsized, writes there would escape the
-    # file-size limit (and without a memory cgroup, the memory limit).
-    tmpfs_mb: int = 256
-    # Open descriptors (RLIMIT_NOFILE): a DataLoader needs tens, a leak needs thousands.
-    open_files: int = 256
-    # CPU seconds per process (RLIMIT_CPU): the wall-clock limits are the real bound; this one
-    # stops a process that would otherwise spin in the background of a killed call's tree.
-    cpu_seconds: int = 1800
+    # Why each limit and its default: see `Limits` in grader/assignment.py (one source of values).
+    memory_mb: int = _MANIFEST.memory_mb      # whole sandbox (cgroup), or per process (RLIMIT_DATA)
+    processes: int = _MANIFEST.processes      # processes and threads of the whole sandbox
+    file_mb: int = _MANIFEST.file_mb          # largest file written (RLIMIT_FSIZE)
+    tmpfs_mb: int = _MANIFEST.tmpfs_mb        # each of home, /tmp, /dev/shm
+    open_files: int = _MANIFEST.open_files    # RLIMIT_NOFILE
+    cpu_seconds: int = _MANIFEST.cpu_seconds  # RLIMIT_CPU per process, a backstop to wall clocks
 
     @classmethod
     def from_limits(cls, limits: Limits, **overrides: Any) -> SandboxLimits:
