@@ -5,8 +5,9 @@
 
 Each seed replaces the assignment's own, so every test draws new data, a new initialisation and
 a new MNIST subset. For every bounded check (check.between, at_most, at_least) of the hidden
-and public tests, it prints the threshold and the reference's worst value over the seeds (the
-margin is how far that worst value stays inside); then, for every variant, whether its verdict
+and public tests, it prints the threshold, the reference's worst value over the seeds (the
+margin is how far that worst value stays inside) and the failing value of the broken variant
+that came closest from the other side; then, for every variant, whether its verdict
 (the exercise a broken one loses, full marks for a correct one) held under every seed. Exits 1
 if the reference lost a point or a verdict changed under some seed. Run it by hand after
 changing a test, a budget or a threshold (it takes minutes: it is not part of `make test`).
@@ -78,14 +79,27 @@ def sweep(slug: str, seeds: list[int], pool: ProcessPoolExecutor) -> bool:
                 m = margin(value, low, high)
                 if (test, what) not in worst or m < worst[(test, what)][3]:
                     worst[(test, what)] = (value, low, high, m)
+    # On the other side of each threshold: the failing value of a broken variant that came closest.
+    nearest_miss: dict[tuple[str, str], tuple[float, float, str]] = {}  # -> value, margin (< 0), variant
+    for (name, _seed), (_, measures, _) in results.items():
+        if name == "reference" or not expected_losses(subjects[name]):
+            continue
+        for test, checks in measures.items():
+            for what, value, low, high in checks:
+                m = margin(value, low, high)
+                if m < 0 and (test, what) in worst and ((test, what) not in nearest_miss or m > nearest_miss[(test, what)][1]):
+                    nearest_miss[(test, what)] = (value, m, name)
     print(f"   reference: full marks under {'every' if reference_ok else 'NOT every'} seed")
-    print(f"   {'test, then each of its bounded checks':78} {'threshold':>22} {'worst':>9} {'margin':>9}")
+    print(f"   {'test, then each of its bounded checks':66} {'threshold':>20} {'worst':>9} {'margin':>9}"
+          "   closest failing broken variant")
     current = None
     for (test, what), (value, low, high, m) in sorted(worst.items()):
         if test != current:
             print(f"   {test}")
             current = test
-        print(f"     {what[:76]:76} {bounds(low, high):>22} {value:9.4g} {m:9.3g}")
+        miss = nearest_miss.get((test, what))
+        missed = f"   {miss[0]:.4g} ({miss[2]})" if miss else ""
+        print(f"     {what[:64]:64} {bounds(low, high):>20} {value:9.4g} {m:9.3g}{missed}")
 
     verdicts_ok = True
     for name, path in subjects.items():
