@@ -174,9 +174,11 @@ def test_train_decreases_the_loss(student, seed):
     x, y = noisy_line(gen)
     net = student.helpers.make_linear(1, 1)
     losses = check.float_list(student.train(net, x, y, 200, 0.005), "train(net, x, y, 200, 0.005)", 200)
-    assert losses[-1] < 0.5 * losses[0], "train's loss does not decrease over 200 steps."
-    params = student.helpers.parameters(net)
-    fitted = mse((params["weight"], params["bias"]), x, y)
     slope = float((x * y).sum() / (x * x).sum())
     best = float(((slope * x - y) ** 2).mean())
+    # Judge the loss above the best line (the noise floor, ~4): the grader's network may start
+    # close to that line, and then the loss itself cannot halve, while its excess always does.
+    assert losses[-1] - best <= 0.5 * (losses[0] - best) + 1e-3 * best, "train's loss does not decrease over 200 steps."
+    params = student.helpers.parameters(net)
+    fitted = mse((params["weight"], params["bias"]), x, y)
     check.at_most(fitted, 1.05 * best, "the MSE of the network after train", reveal=False)
