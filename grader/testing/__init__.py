@@ -179,8 +179,11 @@ class check:
             mses.append(float(residual.pow(2).mean()))
             w, b = w - lr * 2 * residual.T @ x / y.numel(), b - lr * 2 * residual.sum(0) / y.numel()
         mses.append(float((x @ w.T + b - y).pow(2).mean()))
-        # Distances in units of the tolerance (rtol 1e-3, atol 1e-5): 1 is the limit, NaN is too far.
-        off = [(after[k].double() - r).abs() / (1e-3 * r.abs() + 1e-5) for k, r in (("weight", w), ("bias", b))]
+        # Distances in units of the tolerance, 1e-3 of the largest replayed parameter (+1e-5): float32
+        # training drifts from this float64 replay by about the same absolute amount in every
+        # parameter, so one that ends near zero gets no tighter bound. 1 is the limit, NaN too far.
+        tolerance = 1e-3 * max(float(w.abs().max()), float(b.abs().max())) + 1e-5
+        off = [(after[k].double() - r).abs() / tolerance for k, r in (("weight", w), ("bias", b))]
         distance = float(torch.cat([o.flatten() for o in off]).nan_to_num(math.inf).max())
         measure(f"the parameters after {what}, off the replayed steps (in tolerances)", distance, high=1.0)
         assert distance <= 1.0, (
