@@ -30,41 +30,53 @@ class IntakeError(Exception):
 
 @dataclass(frozen=True)
 class Submission:
+    # What the submission was received as: a file on disk, or an attachment's name.
     path: Path
     # Name of the file graded (inside the archive when there is one).
     filename: str
     kind: Literal["notebook", "module"]
     text: str
+    # Who sent it (a roster id, an email address); by default the received file's stem.
+    student_id: str = ""
 
     @property
     def student(self) -> str:
-        return self.path.stem
+        return self.student_id or self.path.stem
 
 
 def read_submission(path: Path) -> Submission:
     path = Path(path)
     if not path.is_file():
         raise IntakeError(f"{path} does not exist or is not a file.")
+    if path.suffix.lower() in SUFFIXES and path.stat().st_size > MAX_SUBMISSION_BYTES:
+        raise IntakeError(f"{path.name} is larger than {MAX_SUBMISSION_BYTES >> 20} MB; clear the notebook's outputs and resend it.")
+    return read_bytes(path.read_bytes(), path.name, source=path)
+
+
+def read_bytes(data: bytes, filename: str, *, student: str = "", source: Path | None = None) -> Submission:
+    """A submission received as bytes (an email attachment, a job sent to another machine).
+    `filename` is the name it was received under; nothing is written to disk."""
+    path = source or Path(PurePosixPath(filename).name or "submission")
     suffix = path.suffix.lower()
     if suffix in SUFFIXES:
-        if path.stat().st_size > MAX_SUBMISSION_BYTES:
+        if len(data) > MAX_SUBMISSION_BYTES:
             raise IntakeError(f"{path.name} is larger than {MAX_SUBMISSION_BYTES >> 20} MB; clear the notebook's outputs and resend it.")
-        return _submission(path, path.name, path.read_bytes())
+        return _submission(path, path.name, data, student)
     if suffix == ".zip":
-        name, data = _pick_from_zip(path.read_bytes(), path.name, depth=1)
-        return _submission(path, name, data)
+        name, inner = _pick_from_zip(data, path.name, depth=1)
+        return _submission(path, name, inner, student)
     raise IntakeError(
         f"{path.name} is not a notebook (.ipynb), a Python module (.py) or a .zip holding one."
     )
 
 
-def _submission(path: Path, filename: str, data: bytes) -> Submission:
+def _submission(path: Path, filename: str, data: bytes, student: str = "") -> Submission:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise IntakeError(f"{filename} is not UTF-8 text; save it again from Jupyter or your editor.") from None
     kind: Literal["notebook", "module"] = "notebook" if filename.lower().endswith(".ipynb") else "module"
-    return Submission(path=path, filename=filename, kind=kind, text=text)
+    return Submission(path=path, filename=filename, kind=kind, text=text, student_id=student)
 
 
 def _is_junk(name: str) -> bool:

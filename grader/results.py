@@ -89,3 +89,16 @@ class GradeResult:
         data["problems"] = [asdict(p) for p in self.problems]
         data["answers"] = [asdict(a) for a in self.answers]
         return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GradeResult:
+        """The inverse of `to_json` (a result stored in a database or sent between machines)."""
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        fields["exercises"] = tuple(
+            ExerciseResult(**{**e, "tests": tuple(TestResult(**t) for t in e.get("tests", ()))})
+            for e in data.get("exercises", ())
+        )
+        fields["problems"] = tuple(Problem(**p) for p in data.get("problems", ()))
+        fields["answers"] = tuple(Answer(**a) for a in data.get("answers", ()))
+        fields["meta"] = dict(data.get("meta") or {})
+        return cls(**fields)

@@ -78,3 +78,13 @@ def test_unknown_files_and_non_utf8_text_get_one_sentence(tmp_path):
         read_submission(tmp_path / "tp1.py")
     with pytest.raises(IntakeError, match="does not exist"):
         read_submission(tmp_path / "nope.ipynb")
+
+
+def test_a_submission_read_from_bytes_is_the_same_as_from_its_file(tmp_path):
+    from grader.intake import read_bytes
+
+    (tmp_path / "b.py").write_text("x = 1\n")
+    from_file = read_submission(tmp_path / "b.py")
+    from_bytes = read_bytes(b"x = 1\n", "b.py", student="s123")
+    assert (from_bytes.filename, from_bytes.kind, from_bytes.text) == (from_file.filename, from_file.kind, from_file.text)
+    assert from_bytes.student == "s123" and read_bytes(b"x = 1\n", "dir/b.py").student == "b"

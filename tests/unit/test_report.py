@@ -142,6 +142,7 @@ def test_write_json_round_trips(tmp_path):
     assert [(t["name"], t["status"]) for t in first["tests"]][1] == ("test_train_converges", "failed")
     assert SCRIPT in first["tests"][1]["message"]
     assert data["problems"][0]["severity"] == "error"
+    assert GradeResult.from_json(json.loads(text)) == result
 
 
 def test_summary_table():
