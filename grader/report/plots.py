@@ -1,0 +1,296 @@
+"""Figures for the report, drawn in the trusted process from plain data (never by student code).
+
+Every function here takes values a test already brought back from the worker (lists, numpy
+arrays, tensors copied by value) and returns a `Figure`: a PNG inlined as a `data:` URI plus the
+alt text a screen reader speaks. Nothing is fetched and nothing of the student's runs: a hostile
+value can at worst make an ugly picture, and every size is bounded (points drawn, images in a
+grid, figure size), so a huge value costs a fixed amount of drawing.
+
+matplotlib is used through `matplotlib.figure.Figure` and the Agg canvas, never `pyplot`: no
+global state, no GUI backend, safe to call from any thread. Text from a submission (captions,
+labels) is drawn with math parsing off, so a `$` cannot start a mathtext parse.
+
+Test authors do not call these directly: they attach an artifact (plain JSON-able dict) to their
+result and `grader.report.artifacts.render_artifact` turns it into a Figure (docs/feedback.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from markupsafe import Markup, escape
+
+__all__ = [
+    "Figure", "PlotError", "Curve", "scatter", "regression_fit", "loss_curves",
+    "confusion_matrix", "digit_grid", "MAX_POINTS", "MAX_IMAGES",
+]
+
+# Bounds: a figure costs the same to draw whatever a submission sent.
+MAX_POINTS = 2_000        # points or curve samples drawn per series (evenly subsampled beyond)
+MAX_INPUT = 1_000_000     # values accepted per series at all (beyond: refused, not subsampled)
+MAX_SERIES = 8            # curves in one figure
+MAX_IMAGES = 64           # digits in a grid
+MAX_CLASSES = 20          # rows/columns of a confusion matrix
+MAX_TEXT = 80             # characters of a title, label or caption
+RELATION_SAMPLES = 200    # samples of a trusted callable relation
+WIDTH_IN, HEIGHT_IN, DPI = 6.0, 4.0, 80   # every figure: 480 x 320 px (grids: taller, capped)
+MAX_HEIGHT_IN = 8.0
+
+STUDENT_COLOUR = "#1f77b4"
+REFERENCE_COLOUR = "#d62728"
+
+
+class PlotError(ValueError):
+    """The data cannot be drawn (wrong shape, empty, too large): one sentence saying which."""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A self-contained image: `data_uri` is `data:image/png;base64,...`; `alt` is never empty."""
+
+    alt: str
+    data_uri: str
+    width: int
+    height: int
+
+    def __post_init__(self) -> None:
+        if not self.alt.strip():
+            raise ValueError("a figure needs a non-empty alt text")
+        if not self.data_uri.startswith("data:image/png;base64,"):
+            raise ValueError("a figure is an inline PNG data URI")
+
+    def to_html(self) -> Markup:
+        """An `<img>` tag, escaped: safe to put in an autoescaped template as is."""
+        return Markup('<img class="figure" src="{}" alt="{}" width="{}" height="{}">').format(
+            self.data_uri, self.alt, self.width, self.height)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A line or a set of points: x and y of the same length."""
+
+    x: Sequence[float] | np.ndarray
+    y: Sequence[float] | np.ndarray
+    label: str = ""
+
+
+def clean_text(text: Any, limit: int = MAX_TEXT) -> str:
+    """Printable, one line, bounded; lone surrogates and control characters dropped."""
+    if not isinstance(text, str):
+        return ""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = "".join(c if c.isprintable() else " " for c in text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def as_array(values: Any, *, name: str, ndim: int | None = 1) -> np.ndarray:
+    """A float array from a list, numpy array or tensor (copied; never a view on the input)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(values, torch.Tensor):
+        values = values.detach().to("cpu").numpy()
+    if isinstance(values, (str, bytes, dict)):
+        raise PlotError(f"{name} must be numbers, not {type(values).__name__}.")
+    try:
+        array = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise PlotError(f"{name} must be numbers ({error}).") from None
+    if ndim is not None and array.ndim != ndim:
+        raise PlotError(f"{name} must have {ndim} dimension(s), got shape {tuple(array.shape)}.")
+    if array.size > MAX_INPUT:
+        raise PlotError(f"{name} has {array.size} values; at most {MAX_INPUT} are drawn.")
+    return array
+
+
+def _subsample(*arrays: np.ndarray, limit: int = MAX_POINTS) -> tuple[np.ndarray, ...]:
+    """Every array cut to the same evenly spaced `limit` indices (first and last kept)."""
+    n = len(arrays[0])
+    if n <= limit:
+        return arrays
+    keep = np.unique(np.linspace(0, n - 1, limit).round().astype(int))
+    return tuple(a[keep] for a in arrays)
+
+
+def _xy(curve: Curve, name: str) -> tuple[np.ndarray, np.ndarray]:
+    x = as_array(curve.x, name=f"{name} x")
+    y = as_array(curve.y, name=f"{name} y")
+    if len(x) != len(y):
+        raise PlotError(f"{name}: x has {len(x)} values and y {len(y)}.")
+    finite = np.isfinite(x) & np.isfinite(y)
+    return _subsample(x[finite], y[finite])
+
+
+def _new_figure(height_in: float = HEIGHT_IN) -> Any:
+    from matplotlib.figure import Figure as MplFigure
+
+    return MplFigure(figsize=(WIDTH_IN, min(height_in, MAX_HEIGHT_IN)), dpi=DPI, layout="constrained")
+
+
+def _finish(fig: Any, alt: str) -> Figure:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    png = buffer.getvalue()
+    # The true pixel size, from the PNG's IHDR chunk (bytes 16-24), so the <img> never stretches.
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    payload = base64.b64encode(png).decode("ascii")
+    return Figure(alt=clean_text(alt, 300) or "figure", data_uri="data:image/png;base64," + payload,
+                  width=width, height=height)
+
+
+def _label(text: str) -> str:
+    # Legend labels starting with "_" are hidden by matplotlib; "$" would start mathtext.
+    text = clean_text(text).replace("$", r"\$")
+    return " " + text if text.startswith("_") else text
+
+
+def _decorate(ax: Any, title: str, x_label: str, y_label: str) -> None:
+    ax.set_title(clean_text(title), parse_math=False)
+    ax.set_xlabel(clean_text(x_label), parse_math=False)
+    ax.set_ylabel(clean_text(y_label), parse_math=False)
+    ax.grid(True, alpha=0.3)
+
+
+def _relation_curve(relation: Curve | Callable[[np.ndarray], Any], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A relation given as points, or a trusted callable evaluated over the data's x range."""
+    if isinstance(relation, Curve):
+        rx, ry = _xy(relation, "relation")
+    else:
+        lo, hi = (float(x.min()), float(x.max())) if len(x) else (0.0, 1.0)
+        rx = np.linspace(lo, hi, RELATION_SAMPLES)
+        ry = as_array(relation(rx), name="relation")
+        if len(ry) != len(rx):
+            raise PlotError("the relation must return one y per x.")
+    order = np.argsort(rx, kind="stable")
+    return rx[order], ry[order]
+
+
+def scatter(points: Curve, *, relation: Curve | Callable[[np.ndarray], Any] | None = None,
+            alt: str, title: str = "", x_label: str = "x", y_label: str = "y") -> Figure:
+    """The student's (x, y) points against the relation the contract asks for (a line or curve)."""
+    x, y = _xy(points, "points")
+    if not len(x):
+        raise PlotError("no finite point to draw.")
+    fig = _new_figure()
+    ax = fig.subplots()
+    ax.scatter(x, y, s=8, alpha=0.6, color=STUDENT_COLOUR, label=_label(points.label or "your points"))
+    if relation is not None:
+        rx, ry = _relation_curve(relation, x)
+        label = relation.label if isinstance(relation, Curve) else ""
+        ax.plot(rx, ry, color=REFERENCE_COLOUR, linewidth=2, label=_label(label or "expected"))
+    _decorate(ax, title, x_label, y_label)
+    ax.legend(loc="best")
+    return _finish(fig, alt)
+
+
+def regression_fit(data: Curve, fit: Curve, *, reference: Curve | None = None, alt: str,
+                   title: str = "", x_label: str = "x", y_label: str = "y") -> Figure:
+    """Data points, the student's fitted curve, and the reference fit."""
+    x, y = _xy(data, "data")
+    fx, fy = _xy(fit, "fit")
+    if not len(x) and not len(fx):
+        raise PlotError("nothing finite to draw.")
+    fig = _new_figure()
+    ax = fig.subplots()
+    ax.scatter(x, y, s=8, alpha=0.4, color="#7f7f7f", label=_label(data.label or "data"))
+    order = np.argsort(fx, kind="stable")
+    ax.plot(fx[order], fy[order], color=STUDENT_COLOUR, linewidth=2, label=_label(fit.label or "your fit"))
+    if reference is not None:
+        gx, gy = _xy(reference, "reference")
+        order = np.argsort(gx, kind="stable")
+        ax.plot(gx[order], gy[order], color=REFERENCE_COLOUR, linewidth=2, linestyle="--",
+                label=_label(reference.label or "reference fit"))
+    _decorate(ax, title, x_label, y_label)
+    ax.legend(loc="best")
+    return _finish(fig, alt)
+
+
+def loss_curves(loss: Sequence[float] | np.ndarray, *, reference: Sequence[float] | np.ndarray | None = None,
+                alt: str, title: str = "", log_scale: bool | None = None) -> Figure:
+    """The student's loss per step against the reference's (log scale when it spans decades)."""
+    series = [("your loss", as_array(loss, name="loss"), STUDENT_COLOUR, "-")]
+    if reference is not None:
+        series.append(("reference loss", as_array(reference, name="reference loss"), REFERENCE_COLOUR, "--"))
+    fig = _new_figure()
+    ax = fig.subplots()
+    drawn = []
+    for label, values, colour, style in series:
+        steps = np.arange(len(values), dtype=np.float64)
+        finite = np.isfinite(values)
+        steps, values = _subsample(steps[finite], values[finite])
+        if len(values):
+            drawn.append(values)
+            ax.plot(steps, values, color=colour, linestyle=style, linewidth=2, label=label)
+    if not drawn:
+        raise PlotError("no finite loss value to draw.")
+    all_positive = all(bool((v > 0).all()) for v in drawn)
+    if log_scale is None:
+        log_scale = all_positive and max(float(v.max() / v.min()) for v in drawn) > 100
+    if log_scale and all_positive:
+        ax.set_yscale("log")
+    _decorate(ax, title, "step", "loss")
+    ax.legend(loc="best")
+    return _finish(fig, alt)
+
+
+def confusion_matrix(counts: Any, *, alt: str, title: str = "", class_names: Sequence[str] | None = None) -> Figure:
+    """A square matrix of counts (rows: true class, columns: predicted), each cell annotated."""
+    matrix = as_array(counts, name="confusion matrix", ndim=2)
+    n = matrix.shape[0]
+    if n == 0 or matrix.shape != (n, n):
+        raise PlotError(f"a confusion matrix is square, got shape {tuple(matrix.shape)}.")
+    if n > MAX_CLASSES:
+        raise PlotError(f"at most {MAX_CLASSES} classes are drawn, got {n}.")
+    if not np.isfinite(matrix).all() or (matrix < 0).any():
+        raise PlotError("a confusion matrix holds finite counts >= 0.")
+    names = [clean_text(c, 12) for c in class_names] if class_names is not None else [str(i) for i in range(n)]
+    if len(names) != n:
+        raise PlotError(f"{len(names)} class names for {n} classes.")
+    fig = _new_figure(height_in=WIDTH_IN * 0.85)
+    ax = fig.subplots()
+    ax.imshow(matrix, cmap="Blues", interpolation="nearest")
+    top = float(matrix.max()) if matrix.size else 0.0
+    if n <= 12:
+        for i in range(n):
+            for j in range(n):
+                value = matrix[i, j]
+                text = str(int(value)) if float(value).is_integer() else f"{value:.2g}"
+                ax.text(j, i, text, ha="center", va="center", fontsize=8, parse_math=False,
+                        color="white" if top and value > top / 2 else "black")
+    ax.set_xticks(range(n), names, parse_math=False)
+    ax.set_yticks(range(n), names, parse_math=False)
+    _decorate(ax, title, "predicted", "true")
+    ax.grid(False)
+    return _finish(fig, alt)
+
+
+def digit_grid(images: Any, *, alt: str, captions: Sequence[str] | None = None, title: str = "") -> Figure:
+    """Grayscale images (N, H, W) in a grid of at most MAX_IMAGES, each with its caption."""
+    array = as_array(images, name="images", ndim=None)
+    if array.ndim == 2:
+        array = array[None]
+    if array.ndim != 3 or 0 in array.shape or array.shape[1] > 64 or array.shape[2] > 64:
+        raise PlotError(f"images must be (N, H, W) with H, W <= 64, got shape {tuple(array.shape)}.")
+    array = np.nan_to_num(array[:MAX_IMAGES], nan=0.0, posinf=255.0, neginf=0.0)
+    count = len(array)
+    texts = [clean_text(c, 24) for c in (captions or [])][:count]
+    texts += [""] * (count - len(texts))
+    columns = min(8, count)
+    rows = math.ceil(count / columns)
+    fig = _new_figure(height_in=0.3 + rows * (WIDTH_IN / columns) * 1.1)
+    axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
+    top = 255.0 if array.max() > 1.0 else 1.0
+    for ax, image, text in zip(axes, array, texts):
+        ax.imshow(image, cmap="gray_r", vmin=0.0, vmax=top, interpolation="nearest")
+        ax.set_title(text, fontsize=7, parse_math=False)
+    for ax in axes:
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(clean_text(title), parse_math=False)
+    return _finish(fig, alt)

@@ -1,0 +1,157 @@
+"""Figures from plain data, and the artifacts tests attach to ask for them."""
+
+from __future__ import annotations
+
+import base64
+import io
+import random
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from grader.report import plots
+from grader.report.artifacts import check_artifact, render_artifact
+from grader.report.plots import Curve, Figure, PlotError
+
+
+def png_size(figure: Figure) -> tuple[int, int]:
+    data = base64.b64decode(figure.data_uri.split(",", 1)[1], validate=True)
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "PNG"
+        return image.size
+
+
+def test_a_scatter_against_a_callable_relation_is_an_inline_png_with_alt() -> None:
+    x = torch.linspace(-1, 1, 50)
+    figure = plots.scatter(Curve(x, 2 * x + 0.1), relation=lambda xs: 2 * xs, alt="your points on y = 2x")
+    assert figure.alt == "your points on y = 2x"
+    assert png_size(figure) == (figure.width, figure.height) == (480, 320)
+    html = str(figure.to_html())
+    assert html.startswith('<img class="figure" src="data:image/png;base64,') and 'alt="your points on y = 2x"' in html
+
+
+def test_every_kind_of_figure_renders_from_numpy_lists_and_tensors() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, 40)
+    figures = [
+        plots.regression_fit(Curve(x.tolist(), (x ** 2).tolist()), Curve(x, x ** 2 + 0.1),
+                             reference=Curve(torch.tensor(x), torch.tensor(x ** 2)), alt="fit"),
+        plots.loss_curves(np.exp(-np.arange(300) / 30), reference=torch.exp(-torch.arange(200) / 20.0), alt="loss"),
+        plots.confusion_matrix(rng.integers(0, 50, (10, 10)), alt="confusion"),
+        plots.digit_grid(rng.integers(0, 256, (5, 28, 28)).astype(np.uint8), captions=["7 read as 1"] * 5, alt="digits"),
+    ]
+    for figure in figures:
+        assert png_size(figure) == (figure.width, figure.height)
+
+
+def test_a_figure_without_alt_text_is_refused() -> None:
+    with pytest.raises(ValueError):
+        Figure(alt="  ", data_uri="data:image/png;base64,AAAA", width=1, height=1)
+    with pytest.raises(ValueError):
+        Figure(alt="x", data_uri="https://example.org/x.png", width=1, height=1)
+
+
+def test_a_huge_series_is_subsampled_so_drawing_costs_the_same() -> None:
+    x = np.linspace(0, 1, 500_000)
+    cut = plots._subsample(x, x)
+    assert len(cut[0]) == plots.MAX_POINTS and cut[0][0] == 0 and cut[0][-1] == 1
+    plots.scatter(Curve(x, x), alt="many points")  # completes: only MAX_POINTS are drawn
+
+
+def test_a_grid_shows_at_most_max_images_and_a_bounded_figure() -> None:
+    many = np.zeros((500, 28, 28), dtype=np.uint8)
+    figure = plots.digit_grid(many, alt="digits")
+    assert figure.height <= plots.MAX_HEIGHT_IN * plots.DPI
+
+
+def test_non_finite_values_are_left_out_not_drawn_as_errors() -> None:
+    figure = plots.loss_curves([1.0, float("nan"), 0.5, float("inf"), 0.25], alt="loss")
+    assert png_size(figure)
+    with pytest.raises(PlotError):
+        plots.loss_curves([float("nan")] * 3, alt="loss")
+
+
+def test_text_from_a_submission_cannot_start_mathtext_or_break_lines() -> None:
+    # An unbalanced "$" would make matplotlib's mathtext parser raise.
+    figure = plots.scatter(Curve([0, 1], [0, 1], label="$\\frac{"), alt="a", title="$\\sqrt{ \ud800\n\x00")
+    assert png_size(figure)
+    assert plots.clean_text("a\n\tb\x00\ud800") == "a b ?"
+
+
+@pytest.mark.parametrize("bad", [
+    [[1, 2], [3, 4], [5, 6]],          # not square
+    np.full((30, 30), 1.0),            # too many classes
+    [[-1, 0], [0, 1]],                 # negative count
+])
+def test_a_confusion_matrix_that_is_not_one_is_a_plot_error(bad) -> None:
+    with pytest.raises(PlotError):
+        plots.confusion_matrix(bad, alt="c")
+
+
+def test_each_artifact_kind_renders() -> None:
+    xs = [i / 10 for i in range(-10, 11)]
+    artifacts = [
+        {"kind": "scatter", "title": "create_linear_dataset", "points": {"x": xs, "y": [2 * x for x in xs]},
+         "relation": {"x": [-1, 1], "y": [-2, 2], "label": "y = 2x"}},
+        {"kind": "regression", "data": {"x": xs, "y": xs}, "fit": {"x": xs, "y": xs},
+         "reference": {"x": xs, "y": xs}},
+        {"kind": "loss", "loss": [1.0, 0.5, 0.2], "reference": [1.0, 0.4, 0.1]},
+        {"kind": "confusion", "matrix": [[5, 1], [0, 7]], "class_names": ["cat", "dog"]},
+        {"kind": "images", "images": [[[0] * 28] * 28] * 3, "captions": ["a", "b", "c"]},
+    ]
+    for artifact in artifacts:
+        assert check_artifact(artifact) == "", artifact["kind"]
+        figure = render_artifact(artifact)
+        assert figure is not None and figure.alt, artifact["kind"]
+
+
+def test_an_artifact_without_alt_gets_a_descriptive_one() -> None:
+    figure = render_artifact({"kind": "loss", "loss": [3, 2, 1], "title": "train"})
+    assert figure is not None and figure.alt.startswith("Your loss per step") and "train" in figure.alt
+
+
+@pytest.mark.parametrize("artifact, reason", [
+    (None, "a dict"),
+    ({"kind": "pie"}, "unknown artifact kind"),
+    ({"kind": "loss"}, "needs loss"),
+    ({"kind": "loss", "loss": [True, False]}, "numbers"),
+    ({"kind": "loss", "loss": ["1"]}, "numbers"),
+    ({"kind": "loss", "loss": [[1]]}, "too deep"),
+    ({"kind": "loss", "loss": [1], "title": 3}, "title"),
+    ({"kind": "loss", "loss": [10 ** 400]}, "too large"),
+    ({"kind": "scatter", "points": {"x": [1]}}, "no y"),
+    ({"kind": "images", "images": [[[0]]], "captions": "abc"}, "captions"),
+    ({"kind": "loss", "loss": [0.0] * 300_000}, "at most"),
+])
+def test_a_malformed_artifact_is_explained_and_never_drawn(artifact, reason) -> None:
+    assert reason in check_artifact(artifact)
+    assert render_artifact(artifact) is None
+
+
+def test_an_artifact_well_formed_but_undrawable_gives_none() -> None:
+    assert render_artifact({"kind": "scatter", "points": {"x": [1, 2], "y": [1]}}) is None
+    assert render_artifact({"kind": "confusion", "matrix": [[1, 2, 3]]}) is None
+    assert render_artifact({"kind": "images", "images": [[[0] * 100] * 100]}) is None
+
+
+def test_render_artifact_never_raises_on_random_junk() -> None:
+    rng = random.Random(13)
+    atoms = [None, True, 1, -1.5, float("nan"), "x", "$", [], {}, 10 ** 30, "\ud800"]
+
+    def junk(depth: int):
+        roll = rng.random()
+        if depth == 0 or roll < 0.4:
+            return rng.choice(atoms)
+        if roll < 0.7:
+            return [junk(depth - 1) for _ in range(rng.randint(0, 4))]
+        return {rng.choice(["x", "y", "kind", "loss", "points", "label", "images", "matrix"]): junk(depth - 1)
+                for _ in range(rng.randint(0, 4))}
+
+    for _ in range(300):
+        artifact = junk(4)
+        if isinstance(artifact, dict) and rng.random() < 0.7:
+            artifact["kind"] = rng.choice(["scatter", "regression", "loss", "confusion", "images"])
+        figure = render_artifact(artifact)
+        assert figure is None or figure.alt
