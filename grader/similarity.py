@@ -1,0 +1,170 @@
+"""Similarity: pairs of submissions whose kept code is suspiciously alike, for a human to look at.
+
+It flags; it never changes a grade. Computed on the code the extractor kept (imports, top-level
+definitions), not on outputs, with the starter's code as boilerplate that matches nobody.
+
+The comparison is copydetect's (MIT): code is tokenized with Pygments, names and strings are
+replaced by one letter each (so renaming variables does not hide a copy), then the k-gram
+fingerprints that winnowing selects are intersected pair by pair (Schleimer, Wilkerson, Aiken,
+SIGMOD 2003). docs/feedback.md says why it was chosen over difflib and what the scores mean.
+
+Cost: fingerprinting is linear in the code; comparing is one set intersection per pair, so
+n submissions cost n(n-1)/2 intersections. Both are bounded: at most MAX_SUBMISSIONS submissions
+and MAX_CODE_CHARS characters of each.
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Pair", "Report", "compare", "kept_code", "render_page", "write_page",
+    "MAX_SUBMISSIONS", "MAX_CODE_CHARS",
+]
+
+MAX_SUBMISSIONS = 500      # 124,750 pairs: seconds, not minutes
+MAX_CODE_CHARS = 100_000   # per submission (kept code), the rest is ignored
+NOISE_CHARS = 25           # matches shorter than this (in normalized code) are never reported
+GUARANTEE_CHARS = 30       # matches at least this long are always found
+DISPLAY_THRESHOLD = 0.5    # pairs shown on the page: at least this share of one side matches
+MAX_SHOWN = 30             # pairs drawn side by side on the page
+TEMPLATE = "similarity.html.j2"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two submissions and how much of each one's code is found in the other."""
+
+    a: str
+    b: str
+    # Share of a's (resp. b's) fingerprinted code that matches the other, in [0, 1].
+    similarity_a: float
+    similarity_b: float
+    # Matching regions, as 1-based inclusive line ranges in each one's kept code.
+    lines_a: tuple[tuple[int, int], ...]
+    lines_b: tuple[tuple[int, int], ...]
+
+    @property
+    def score(self) -> float:
+        """The larger share: a short copy pasted into a longer submission still ranks high."""
+        return max(self.similarity_a, self.similarity_b)
+
+
+@dataclass(frozen=True)
+class Report:
+    pairs: tuple[Pair, ...]          # every pair with some match, highest score first
+    codes: dict[str, str]            # student -> the kept code compared (bounded)
+    skipped: tuple[str, ...]         # one sentence each: what was left out and why
+
+
+def kept_code(path: Path, assignment: Any) -> str:
+    """The code the extractor keeps from a submission file, as one text (chunks in order)."""
+    from grader.extract import extract
+    from grader.intake import read_submission
+
+    extracted = extract(read_submission(Path(path)), assignment)
+    return "\n\n".join(chunk.source.rstrip() for chunk in extracted.code.chunks) + "\n"
+
+
+def _line_ranges(code: str, slices: np.ndarray) -> tuple[tuple[int, int], ...]:
+    """Character slices (2 x N: starts, ends) -> merged 1-based inclusive line ranges."""
+    if slices.size == 0:
+        return ()
+    newlines = [i for i, c in enumerate(code) if c == "\n"]
+    ranges: list[tuple[int, int]] = []
+    for start, end in sorted(zip(slices[0].tolist(), slices[1].tolist())):
+        first = bisect.bisect_right(newlines, int(start) - 1) + 1
+        last = bisect.bisect_right(newlines, max(int(end) - 1, int(start)) - 1) + 1
+        if ranges and first <= ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], max(ranges[-1][1], last))
+        else:
+            ranges.append((first, last))
+    return tuple(ranges)
+
+
+def _fingerprint(name: str, code: str, boilerplate: np.ndarray | None) -> Any:
+    from copydetect import CodeFingerprint
+
+    window = GUARANTEE_CHARS - NOISE_CHARS + 1
+    return CodeFingerprint(f"{name}.py", NOISE_CHARS, window, boilerplate=boilerplate, filter=True,
+                           language="python", fp=io.StringIO(code))
+
+
+def compare(submissions: Iterable[tuple[str, str]], *, boilerplate: str = "") -> Report:
+    """Every pair of submissions, ranked by score. `submissions` is (student, kept code)."""
+    from copydetect import compare_files
+
+    skipped: list[str] = []
+    codes: dict[str, str] = {}
+    for student, code in submissions:
+        student = str(student).encode("utf-8", "replace").decode("utf-8")
+        if student in codes:
+            skipped.append(f"{student}: a second submission with the same id was not compared.")
+            continue
+        if len(codes) >= MAX_SUBMISSIONS:
+            skipped.append(f"Only the first {MAX_SUBMISSIONS} submissions were compared.")
+            break
+        text = code.encode("utf-8", "replace").decode("utf-8")
+        if len(text) > MAX_CODE_CHARS:
+            skipped.append(f"{student}: only the first {MAX_CODE_CHARS} characters of code were compared.")
+            text = text[:MAX_CODE_CHARS]
+        codes[student] = text
+    common = None
+    if boilerplate.strip():
+        common = np.array(sorted(_fingerprint("starter", boilerplate, None).hashes))
+    prints = {s: _fingerprint(s, c, common) for s, c in codes.items()}
+    pairs = []
+    for a, b in combinations(codes, 2):
+        _, (sim_a, sim_b), (slices_a, slices_b) = compare_files(prints[a], prints[b])
+        if sim_a <= 0 and sim_b <= 0:
+            continue
+        pairs.append(Pair(a, b, float(min(sim_a, 1.0)), float(min(sim_b, 1.0)),
+                          _line_ranges(codes[a], np.asarray(slices_a)),
+                          _line_ranges(codes[b], np.asarray(slices_b))))
+    pairs.sort(key=lambda p: (-p.score, p.a, p.b))
+    return Report(tuple(pairs), codes, tuple(skipped))
+
+
+def _side(code: str, ranges: Sequence[tuple[int, int]]) -> list[dict[str, Any]]:
+    hit = set()
+    for first, last in ranges:
+        hit.update(range(first, last + 1))
+    return [{"number": i, "text": line, "hit": i in hit} for i, line in enumerate(code.splitlines(), 1)]
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    return Environment(loader=PackageLoader("grader.report", "templates"),
+                       autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined,
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+def render_page(report: Report, *, title: str = "Similar submissions",
+                threshold: float = DISPLAY_THRESHOLD, limit: int = MAX_SHOWN) -> str:
+    """One self-contained page: the ranked pairs above the threshold, the top ones side by side."""
+    shown = [p for p in report.pairs if p.score >= threshold]
+    views = [{
+        "pair": p, "rank": i,
+        "left": _side(report.codes[p.a], p.lines_a), "right": _side(report.codes[p.b], p.lines_b),
+    } for i, p in enumerate(shown[:limit], 1)]
+    return _environment().get_template(TEMPLATE).render(
+        title=title, pairs=shown, views=views, compared=len(report.codes), threshold=threshold,
+        skipped=report.skipped, total_pairs=len(report.codes) * (len(report.codes) - 1) // 2)
+
+
+def write_page(report: Report, path: Path, **options: Any) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_page(report, **options), encoding="utf-8")
+    return path

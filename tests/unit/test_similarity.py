@@ -1,0 +1,104 @@
+"""Similarity flags copies (even renamed ones), not independent work, and never the starter."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from grader import similarity
+from grader.assignment import load_assignment
+from grader.similarity import compare, kept_code, render_page
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def renamed(code: str) -> str:
+    for old, new in [("x", "inputs"), ("y", "targets"), ("net", "model"), ("loss", "err"), ("n_data", "count")]:
+        code = re.sub(rf"\b{old}\b", new, code)
+    return code
+
+
+@pytest.fixture(scope="module")
+def codes() -> dict[str, str]:
+    tp1 = load_assignment(ROOT, "tp1")
+    reference = kept_code(ROOT / "reference/tp1/tp1_solution.ipynb", tp1)
+    return {
+        "reference": reference,
+        "renamed": renamed(reference),
+        "independent": kept_code(ROOT / "assignments/tp1/variants/ok_course_style.py", tp1),
+        "starter": kept_code(tp1.starter_path, tp1),
+    }
+
+
+def score(report: similarity.Report, a: str, b: str) -> float:
+    for pair in report.pairs:
+        if {pair.a, pair.b} == {a, b}:
+            return pair.score
+    return 0.0
+
+
+def test_a_renamed_copy_scores_high_an_independent_solution_lower_the_starter_zero(codes) -> None:
+    report = compare(codes.items(), boilerplate=codes["starter"])
+    assert score(report, "reference", "renamed") > 0.9
+    assert score(report, "reference", "independent") < 0.5
+    assert score(report, "reference", "starter") == score(report, "renamed", "starter") == 0.0
+    assert report.pairs[0].score == score(report, "reference", "renamed")  # ranked first
+
+
+def test_without_the_starter_as_boilerplate_everyone_matches_the_starter(codes) -> None:
+    # Why the boilerplate matters: the starter's signatures and docstrings are in every submission.
+    report = compare(codes.items())
+    assert score(report, "reference", "starter") > 0.3
+
+
+def test_matching_regions_are_line_ranges_inside_each_code(codes) -> None:
+    report = compare([("a", codes["reference"]), ("b", codes["renamed"])], boilerplate=codes["starter"])
+    (pair,) = report.pairs
+    lines = codes["reference"].count("\n") + 1
+    assert pair.lines_a and all(1 <= first <= last <= lines for first, last in pair.lines_a)
+    assert all(r1[1] < r2[0] for r1, r2 in zip(pair.lines_a, pair.lines_a[1:]))  # sorted, merged
+
+
+def test_a_copied_function_inside_other_code_is_found_where_it_is() -> None:
+    copied = (
+        "def train(net, x, y, num_steps, lr):\n"
+        "    optimizer = torch.optim.SGD(net.parameters(), lr=lr)\n"
+        "    losses = []\n"
+        "    for _ in range(num_steps):\n"
+        "        optimizer.zero_grad()\n"
+        "        loss = torch.nn.functional.mse_loss(net(x), y)\n"
+        "        loss.backward()\n"
+        "        optimizer.step()\n"
+        "        losses.append(loss.item())\n"
+        "    return losses\n"
+    )
+    other = "import math\n\n\ndef area(r):\n    return math.pi * r ** 2\n\n\n" + renamed(copied) + "\n\nTOTAL = sum(range(10))\n"
+    (pair,) = compare([("a", copied), ("b", other)]).pairs
+    assert pair.similarity_a > 0.9 and pair.similarity_b < pair.similarity_a
+    first, last = pair.lines_b[0]
+    assert first >= 8 and last <= 17
+
+
+def test_the_work_is_bounded(monkeypatch) -> None:
+    monkeypatch.setattr(similarity, "MAX_SUBMISSIONS", 3)
+    monkeypatch.setattr(similarity, "MAX_CODE_CHARS", 50)
+    report = compare([(f"s{i}", "x = 1\n" * 100) for i in range(5)] + [("s0", "")])
+    assert len(report.codes) == 3 and all(len(c) <= 50 for c in report.codes.values())
+    assert any("first 3 submissions" in s for s in report.skipped)
+
+
+def test_the_page_escapes_code_highlights_matches_and_says_it_never_grades(codes) -> None:
+    hostile = codes["reference"] + "\n# </div><script>alert(1)</script>\nNAME = '\ud800'\n"
+    report = compare([("<b>eve</b>", hostile), ("bob", codes["renamed"])], boilerplate=codes["starter"])
+    html = render_page(report)
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;eve&lt;/b&gt;" in html
+    assert "never changes a grade" in html
+    assert 'class="line hit"' in html
+    html.encode("utf-8")
+
+
+def test_a_page_with_no_pair_over_the_threshold_says_so(codes) -> None:
+    report = compare([("a", codes["starter"]), ("b", codes["starter"])], boilerplate=codes["starter"])
+    assert "No pair reaches the threshold" in render_page(report)
