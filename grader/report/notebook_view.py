@@ -48,6 +48,8 @@ IMAGE_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif);base64,[A-Za-z0-9+/=\s]+")
 _ATTACHMENT = re.compile(r"attachment:([^\s)\"'<>]+)")
+_IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=\")[^>]*>")
+_IMG = re.compile(r"<img\s[^>]*>")
 _HTTP = re.compile(r"https?://[^\s\"'<>]+", re.IGNORECASE)
 
 ALLOWED_TAGS = (set(nh3.ALLOWED_TAGS) - {"area", "map"})
@@ -235,8 +237,9 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
 
 
 def sanitize_html(fragment: str) -> str:
-    """Allow-listed HTML: no scripts, styles, frames, forms or handlers; src only as data: images."""
-    return nh3.clean(
+    """Allow-listed HTML: no scripts, styles, frames, forms or handlers; src only as data: images.
+    An image whose source was removed (a remote or local file) becomes a visible note."""
+    cleaned = nh3.clean(
         fragment,
         tags=ALLOWED_TAGS,
         clean_content_tags={"script", "style"},
@@ -246,6 +249,16 @@ def sanitize_html(fragment: str) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
+    # nh3's output is normalized (double-quoted attributes, ">" escaped in values): exact matches.
+    cleaned = _IMG_WITHOUT_SRC.sub('<span class="dropped">[image not shown: not embedded in the notebook]</span>', cleaned)
+    return _IMG.sub(_with_alt, cleaned)
+
+
+def _with_alt(match: re.Match[str]) -> str:
+    tag = match[0]
+    if re.search(r'\salt="[^"]*[^"\s][^"]*"', tag):
+        return tag
+    return re.sub(r'\salt="[^"]*"', "", tag).replace("<img", '<img alt="image in the notebook, without a description"', 1)
 
 
 def _export(notebook: dict[str, Any]) -> str:

@@ -150,3 +150,11 @@ def test_the_sanitizer_drops_every_load_and_script(fragment: str) -> None:
     assert "evil.example" not in cleaned.replace("href=\"https://evil.example", "")
     for tag in ("<form", "<input", "<link", "<base", "<meta", "<video", "<math"):
         assert tag not in cleaned.lower()
+
+
+def test_an_image_that_cannot_show_is_a_note_and_every_shown_image_has_alt_text() -> None:
+    cleaned = sanitize_html('<img src="https://evil.example/x.png" alt="remote"><img alt="" '
+                            'src="data:image/png;base64,AAAA"><img alt="plot" src="data:image/png;base64,AAAA">')
+    assert cleaned.count("[image not shown") == 1
+    assert 'alt="image in the notebook, without a description"' in cleaned and 'alt="plot"' in cleaned
+    assert 'alt=""' not in cleaned
