@@ -158,7 +158,7 @@ def _output(output: Any, budget: _Budget) -> dict[str, Any] | None:
         data[image[0]] = image[1]
     dropped = sorted(k for k in bundle if k not in ("text/plain", *IMAGE_MAGIC))
     for mime in dropped:
-        budget.note(f"a {mime[:40]} output was not shown (only text and images are)")
+        budget.note(f"an output of type {mime[:40]} was not shown (only text and images are)")
     if "text/plain" in bundle and not image:
         data["text/plain"] = budget.take_text(_text(bundle["text/plain"]))
     if not data:

@@ -90,8 +90,8 @@ def test_a_hostile_notebook_renders_without_scripts_handlers_or_external_loads()
 def test_what_is_left_out_is_said_on_the_page() -> None:
     view = render_notebook(json.dumps(hostile_notebook()))
     joined = " ".join(view.notes)
-    assert "text/html output was not shown" in joined
-    assert "application/javascript output was not shown" in joined
+    assert "type text/html was not shown" in joined
+    assert "type application/javascript was not shown" in joined
     assert "claiming to be image/png" in joined
     assert "Markdown cells are shown as plain text" not in joined  # a missing attachment is not fatal
     assert all(note in view.html for note in ("not shown",))
