@@ -38,9 +38,11 @@ TEMPLATE = "notebook.html.j2"
 MAX_NOTEBOOK_BYTES = 20_000_000   # larger files are not rendered at all
 MAX_CELLS = 400
 MAX_SOURCE_CHARS = 20_000         # per cell
+MAX_SOURCE_TOTAL = 150_000        # all cells together: markdown parsing and highlighting cost
+                                  # ~linear time in it (benchmarks/notebook_view_worst_case.py)
 MAX_OUTPUTS = 20                  # per cell
 MAX_TEXT_CHARS = 10_000           # per text output (head kept)
-MAX_TEXT_TOTAL = 300_000          # all text outputs together
+MAX_TEXT_TOTAL = 150_000          # all text outputs together
 MAX_IMAGE_BYTES = 1_500_000       # one image, decoded
 MAX_IMAGE_TOTAL = 8_000_000       # all images together, decoded
 
@@ -105,6 +107,7 @@ def _cap(text: str, limit: int, what: str) -> str:
 class _Budget:
     def __init__(self) -> None:
         self.text = MAX_TEXT_TOTAL
+        self.source = MAX_SOURCE_TOTAL
         self.images = MAX_IMAGE_TOTAL
         self.notes: dict[str, int] = {}
 
@@ -202,7 +205,8 @@ def safe_notebook(raw: Any, notes: list[str]) -> dict[str, Any]:
         if not isinstance(cell, dict):
             continue
         kind = cell.get("cell_type")
-        source = _cap(_text(cell.get("source")), MAX_SOURCE_CHARS, "this cell")
+        source = _cap(_text(cell.get("source")), min(MAX_SOURCE_CHARS, max(budget.source, 0)), "this cell")
+        budget.source -= len(source)
         cell_id = f"c{index}"
         if kind == "code":
             outputs_in = cell.get("outputs") if isinstance(cell.get("outputs"), list) else []
