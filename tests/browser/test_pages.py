@@ -13,7 +13,8 @@ from grader.assignment import load_assignment
 from grader.report import render_html
 from grader.report.artifacts import render_artifact
 from grader.report.notebook_view import render_notebook
-from grader.results import Answer, ExerciseResult, GradeResult, Problem, TestResult
+from grader.results import Answer, ExerciseResult, GradeResult, Problem
+from grader.results import TestResult as Outcome  # not collected as a test class
 from grader.similarity import compare, kept_code, render_page
 from tests.browser.conftest import DESKTOP, PHONE, ROOT, BrowserCheck
 from tests.unit.test_notebook_view import hostile_notebook
@@ -28,12 +29,12 @@ def grade_result() -> GradeResult:
         student="alice", assignment="tp1", submission="alice_tp1.ipynb", score=5.5, max_score=8.0,
         exercises=(
             ExerciseResult("create_linear_dataset", 1.0, 2.0, (
-                TestResult("test_shape", "create_linear_dataset", "failed", 0.0, 1.0, long_message),
-                TestResult("test_line", "create_linear_dataset", "passed", 1.0, 1.0),
+                Outcome("test_shape", "create_linear_dataset", "failed", 0.0, 1.0, long_message),
+                Outcome("test_line", "create_linear_dataset", "passed", 1.0, 1.0),
             ), source="cell 4"),
             ExerciseResult("train", 4.5, 6.0, (
-                TestResult("test_loss_decreases", "train", "passed", 4.5, 4.5, description="the loss goes down"),
-                TestResult("test_hidden_lr", "train", "timeout", 0.0, 1.5, "took longer than 20 s", hidden=True),
+                Outcome("test_loss_decreases", "train", "passed", 4.5, 4.5, description="the loss goes down"),
+                Outcome("test_hidden_lr", "train", "timeout", 0.0, 1.5, "took longer than 20 s", hidden=True),
             ), source="cell 9"),
         ),
         problems=(Problem("MLPNet is not defined in alice_tp1.ipynb.", "alice_tp1.ipynb",
@@ -80,16 +81,20 @@ def test_the_reference_notebook_view_shows_its_figures(browser_check: BrowserChe
     assert report.images >= 1
 
 
-@pytest.mark.parametrize("viewport", WIDTHS)
-def test_the_similarity_page_reads_cleanly(browser_check: BrowserCheck, tmp_path: Path, viewport) -> None:
+@pytest.fixture(scope="module")
+def similarity_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tp1 = load_assignment(ROOT, "tp1")
     reference = kept_code(ROOT / "reference/tp1/tp1_solution.ipynb", tp1)
     independent = kept_code(ROOT / "assignments/tp1/variants/ok_course_style.py", tp1)
     starter = kept_code(tp1.starter_path, tp1)
     result = compare([("alice", reference), ("bob", renamed(reference)), ("carol", independent),
                       ("<img src=x onerror=alert(1)>", independent + "\nEXTRA = 1\n")], boilerplate=starter)
-    page = write(tmp_path, "similarity.html", render_page(result, threshold=0.2))
-    report = browser_check.open(page, name="similarity", viewport=viewport)
+    return write(tmp_path_factory.mktemp("similarity"), "similarity.html", render_page(result, threshold=0.2))
+
+
+@pytest.mark.parametrize("viewport", WIDTHS)
+def test_the_similarity_page_reads_cleanly(browser_check: BrowserCheck, similarity_page: Path, viewport) -> None:
+    report = browser_check.open(similarity_page, name="similarity", viewport=viewport)
     report.assert_clean()
 
 
@@ -100,9 +105,11 @@ PLOTS_PAGE = Environment(autoescape=True).from_string("""<!DOCTYPE html>
 <body>{% for f in figures %}<figure>{{ f.to_html() }}<figcaption>{{ f.alt }}</figcaption></figure>{% endfor %}</body></html>""")
 
 
-@pytest.mark.parametrize("viewport", WIDTHS)
-def test_a_page_of_figures_loads_every_image_with_alt_text(browser_check: BrowserCheck, tmp_path: Path,
-                                                          viewport) -> None:
+ARTIFACT_COUNT = 5
+
+
+@pytest.fixture(scope="module")
+def figures_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rng = np.random.default_rng(1)
     x = np.linspace(-1, 1, 100)
     artifacts = [
@@ -116,11 +123,16 @@ def test_a_page_of_figures_loads_every_image_with_alt_text(browser_check: Browse
          "alt": "Twelve misclassified digits"},
     ]
     figures = [render_artifact(a) for a in artifacts]
-    assert all(figures)
-    page = write(tmp_path, "figures.html", PLOTS_PAGE.render(figures=figures))
-    report = browser_check.open(page, name="figures", viewport=viewport)
+    assert all(figures) and len(figures) == ARTIFACT_COUNT
+    return write(tmp_path_factory.mktemp("figures"), "figures.html", PLOTS_PAGE.render(figures=figures))
+
+
+@pytest.mark.parametrize("viewport", WIDTHS)
+def test_a_page_of_figures_loads_every_image_with_alt_text(browser_check: BrowserCheck, figures_page: Path,
+                                                          viewport) -> None:
+    report = browser_check.open(figures_page, name="figures", viewport=viewport)
     report.assert_clean()
-    assert report.images == len(artifacts)
+    assert report.images == ARTIFACT_COUNT
 
 
 def test_the_harness_catches_what_it_claims_to(browser_check: BrowserCheck, tmp_path: Path) -> None:
