@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "Pair", "Report", "compare", "kept_code", "render_page", "write_page",
+    "Pair", "Report", "compare", "compare_submissions", "kept_code", "render_page", "write_page",
     "MAX_SUBMISSIONS", "MAX_CODE_CHARS",
 ]
 
@@ -73,6 +73,26 @@ def kept_code(path: Path, assignment: Any) -> str:
 
     extracted = extract(read_submission(Path(path)), assignment)
     return "\n\n".join(chunk.source.rstrip() for chunk in extracted.code.chunks) + "\n"
+
+
+def compare_submissions(paths: Iterable[Path], assignment: Any) -> Report:
+    """`compare` on submission files, the assignment's starter as boilerplate. A file that cannot
+    be read is left out and named in `skipped`; it never stops the others."""
+    from grader.extract import NotebookError
+    from grader.intake import IntakeError, read_submission
+
+    codes: list[tuple[str, str]] = []
+    unreadable: list[str] = []
+    for path in paths:
+        try:
+            student = read_submission(Path(path)).student
+            codes.append((student, kept_code(Path(path), assignment)))
+        except (IntakeError, NotebookError, OSError, ValueError) as error:
+            unreadable.append(f"{Path(path).name}: not compared ({str(error)[:200]}).")
+    starter = Path(assignment.starter_path)
+    boilerplate = kept_code(starter, assignment) if starter.is_file() else ""
+    report = compare(codes, boilerplate=boilerplate)
+    return Report(report.pairs, report.codes, tuple(unreadable) + report.skipped)
 
 
 def _line_ranges(code: str, slices: np.ndarray) -> tuple[tuple[int, int], ...]:

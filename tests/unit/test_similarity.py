@@ -105,3 +105,16 @@ def test_the_page_escapes_code_highlights_matches_and_says_it_never_grades(codes
 def test_a_page_with_no_pair_over_the_threshold_says_so(codes) -> None:
     report = compare([("a", codes["starter"]), ("b", codes["starter"])], boilerplate=codes["starter"])
     assert "No pair reaches the threshold" in render_page(report)
+
+
+def test_submission_files_are_compared_and_an_unreadable_one_is_named_not_fatal(tmp_path: Path) -> None:
+    tp1 = load_assignment(ROOT, "tp1")
+    reference = ROOT / "reference/tp1/tp1_solution.ipynb"
+    copy = tmp_path / "bob.ipynb"
+    copy.write_bytes(reference.read_bytes())
+    broken = tmp_path / "eve.ipynb"
+    broken.write_text("{not json", encoding="utf-8")
+    report = similarity.compare_submissions([reference, copy, broken], tp1)
+    assert [(p.a, p.b) for p in report.pairs] == [("tp1_solution", "bob")]
+    assert report.pairs[0].score > 0.99
+    assert any(line.startswith("eve.ipynb: not compared") for line in report.skipped)
