@@ -368,20 +368,35 @@ def body_code(bodies: list[str]) -> str | None:
         while end > start and attempts < MAX_PARSE_ATTEMPTS:
             attempts += 1
             code = "\n".join(lines[start:end]).strip("\n")
-            if _defines_something(code):
-                return code + "\n"
+            found = _code_of(code)
+            if found is not None:
+                return found
             end -= 1
             while end > start and not lines[end - 1].strip():
                 end -= 1
     return None
 
 
-def _defines_something(code: str) -> bool:
+def _code_of(code: str) -> str | None:
+    """The code without trailing prose that happens to parse ("Best,\nJane" is a tuple and a
+    name), or None when it does not parse or defines no function or class."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-        return False
-    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for n in tree.body)
+        return None
+    body = list(tree.body)
+    while body and isinstance(body[-1], ast.Expr) and _is_prose(body[-1].value):
+        body.pop()
+    if not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for n in body):
+        return None
+    last_line = max(getattr(body[-1], "end_lineno", None) or 0, 1)
+    return "\n".join(code.split("\n")[:last_line]) + "\n"
+
+
+def _is_prose(node: ast.expr) -> bool:
+    if isinstance(node, ast.Tuple):
+        return all(_is_prose(e) for e in node.elts)
+    return isinstance(node, (ast.Name, ast.Constant))
 
 
 def read_message(raw: RawMessage) -> Parsed:
