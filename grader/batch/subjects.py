@@ -1,7 +1,7 @@
 """Which assignment a mail is about, from its subject and the manifests' `[mail] subjects`.
 
 Subjects and patterns are compared as sequences of words: accents, case, punctuation, spaces
-and dashes do not matter ("RE: Fwd: pratical-work 1" has the words `re fwd pratical work 1`),
+and dashes do not matter ("RE: Fwd: practical-work 1" has the words `re fwd practical work 1`),
 letters and digits are split apart ("TP1" is `tp 1`), and numbers compare by value ("TP 01"
 is "TP 1"), so a pattern "TP 1" is found in "tp-1" but never in "TP 10" or "TP 12".
 """
