@@ -341,10 +341,12 @@ def _text(part: Message, parsed: Parsed) -> str:
     data = data[: MAX_BODY_CODE_CHARS * 4]
     charset = (part.get_content_charset() or "utf-8").lower()
     try:
-        return data.decode(charset)
-    except (LookupError, UnicodeDecodeError):
-        parsed.notes.append(f"The body is not valid {charset} text; it was read with replacement characters.")
-        return data.decode("utf-8", "replace")
+        text = data.decode(charset)
+    except (LookupError, UnicodeDecodeError, ValueError, TypeError):
+        parsed.notes.append(f"The body is not valid {clean_text(charset, 40)} text; it was read with replacement characters.")
+        text = data.decode("utf-8", "replace")
+    # A declared codec may yield anything (unicode-escape makes lone surrogates): keep valid UTF-8.
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 _CODE_START = re.compile(r"^(import |from |def |class |@|#)")
