@@ -13,7 +13,7 @@ import smtplib
 import ssl
 import stat
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -117,7 +117,7 @@ def reply_subject(subject: str) -> str:
     return subject if re.match(r"^re\s*:", subject, re.I) else f"Re: {subject}"
 
 
-def summary(student_name: str, result: GradeResult) -> str:
+def summary(student_name: str, result: GradeResult, extra: Sequence[str] = ()) -> str:
     """The plain-text body: the score, one line per exercise, what to look at."""
     lines = [f"Hello {_one_line(student_name, 100)}," if student_name else "Hello,", ""]
     if not result.graded:
@@ -134,15 +134,16 @@ def summary(student_name: str, result: GradeResult) -> str:
         problems = [p for p in result.problems if p.severity != "info"]
         if problems:
             lines += ["", "To look at:"] + [f"  - {_one_line(p.message, 300)}" for p in problems[:10]]
-        late = str(result.meta.get("late", "")) if isinstance(result.meta, dict) else ""
-        if late:
-            lines += ["", f"Late: {_one_line(late, 200)}."]
+    if extra:
+        lines += [""] + [_one_line(line, 300) for line in extra[:10]]
     lines += ["", "The full report is attached (open it in a browser).", "", "-- ", "torch-grader"]
     return "\n".join(lines) + "\n"
 
 
-def build_reply(item: MailItem, student_name: str, result: GradeResult, report_html: Path, sender: str) -> EmailMessage:
-    """A reply in the thread of the student's mail, with the report attached."""
+def build_reply(item: MailItem, student_name: str, result: GradeResult, report_html: Path, sender: str,
+                extra: Sequence[str] = ()) -> EmailMessage:
+    """A reply in the thread of the student's mail, with the report attached. `extra`: lines
+    the batch adds to the summary ("Late by 3 h: 90% of the score kept.", "Attempt 2 of 2.")."""
     if not item.sender:
         raise ReplyError(f"The mail {item.key} has no sender address to reply to.")
     report_html = Path(report_html)
@@ -165,7 +166,7 @@ def build_reply(item: MailItem, student_name: str, result: GradeResult, report_h
         message["References"] = " ".join([*thread, item.message_id])
     message[GRADER_HEADER] = "reply"
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(summary(student_name, result))
+    message.set_content(summary(student_name, result, extra))
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{result.assignment}-report") + ".html"
     message.add_attachment(report, maintype="text", subtype="html", filename=name)
     return message

@@ -43,7 +43,7 @@ def report(tmp_path) -> Path:
 
 
 def test_a_reply_is_in_the_thread_with_the_report_and_a_summary(report):
-    reply = build_reply(item(), "Jane Doe", RESULT, report, "grader@univ.example")
+    reply = build_reply(item(), "Jane Doe", RESULT, report, "grader@univ.example", extra=["Attempt 2 of 2: this one counts."])
     assert reply["To"] == "jane.doe@univ.example" and reply["From"] == "grader@univ.example"
     assert reply["Subject"] == "Re: Practical Work 1"
     assert reply["In-Reply-To"] == "<s1@mail.example.net>"
@@ -52,6 +52,7 @@ def test_a_reply_is_in_the_thread_with_the_report_and_a_summary(report):
     body = reply.get_body(("plain",)).get_content()
     assert "Hello Jane Doe" in body and "score 7.5 / 10" in body
     assert "[ok] LinearNet: 2 / 2" in body and "[--] MLPNet: 0 / 2.5" in body and "no ReLU" in body
+    assert "Attempt 2 of 2: this one counts." in body
     (attached,) = list(reply.iter_attachments())
     assert attached.get_filename() == "tp1-report.html" and b"7.5 / 10" in attached.get_payload(decode=True)
 
