@@ -8,7 +8,6 @@ deep, and any failure of the parser becomes a note or a skip reason, never an ex
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import re
 from collections.abc import Iterable
@@ -20,6 +19,8 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import PurePosixPath, PureWindowsPath
+
+from grader.batch.pasted import body_code
 
 # Gmail refuses attachments over 25 MB, and a notebook worth grading is far smaller.
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
@@ -33,9 +34,8 @@ MAX_FORWARD_DEPTH = 4
 MAX_PARTS = 200
 # Headers are short; a longer value is cut.
 MAX_HEADER_CHARS = 2000
-# Code pasted in a body: a module of a practical work is a few hundred lines.
-MAX_BODY_CODE_CHARS = 200_000
-MAX_PARSE_ATTEMPTS = 40
+# What is read of a text body: pasted code of a practical work is a few hundred lines.
+MAX_BODY_CHARS = 200_000
 
 SUBMISSION_SUFFIXES = (".ipynb", ".py", ".zip")
 # Browsers and mailers sometimes add a suffix: "tp1.ipynb.json", "tp1.py.txt".
@@ -299,7 +299,7 @@ def _leaf(part: Message, parsed: Parsed, bodies: list[str], forwarded: bool) -> 
     name = safe_filename(raw_name) or ("notebook.ipynb" if ctype == "application/x-ipynb+json" else "")
     if not name:
         if not ctype.startswith(("image/", "text/")):
-            parsed.notes.append(f"Ignored an attachment without a name ({ctype}).")
+            parsed.notes.append(f"Ignored an attachment without a name ({clean_text(ctype, 80)}).")
         return
     _attach(part, name, parsed, forwarded)
 
@@ -338,7 +338,7 @@ def _text(part: Message, parsed: Parsed) -> str:
         data = part.get_payload(decode=True) or b""
     except Exception:  # noqa: BLE001
         return ""
-    data = data[: MAX_BODY_CODE_CHARS * 4]
+    data = data[: MAX_BODY_CHARS * 4]
     charset = (part.get_content_charset() or "utf-8").lower()
     try:
         text = data.decode(charset)
@@ -347,58 +347,6 @@ def _text(part: Message, parsed: Parsed) -> str:
         text = data.decode("utf-8", "replace")
     # A declared codec may yield anything (unicode-escape makes lone surrogates): keep valid UTF-8.
     return text.encode("utf-8", "replace").decode("utf-8")
-
-
-_CODE_START = re.compile(r"^(import |from |def |class |@|#)")
-
-
-def body_code(bodies: list[str]) -> str | None:
-    """Python pasted in a body: the longest span of lines that parses and defines a function or
-    a class. A last resort (the batch flags it for review), tried a bounded number of times."""
-    text = "\n".join(bodies).replace("\r\n", "\n")
-    if "def " not in text and "class " not in text:
-        return None
-    lines = [ln for ln in text.split("\n") if not ln.startswith(">")]
-    if sum(len(ln) for ln in lines) > MAX_BODY_CODE_CHARS:
-        return None
-    if "-- " in lines:  # a signature follows the conventional delimiter
-        lines = lines[: lines.index("-- ")]
-    starts = [i for i, ln in enumerate(lines) if _CODE_START.match(ln)][:8]
-    attempts = 0
-    for start in starts:
-        end = len(lines)
-        while end > start and attempts < MAX_PARSE_ATTEMPTS:
-            attempts += 1
-            code = "\n".join(lines[start:end]).strip("\n")
-            found = _code_of(code)
-            if found is not None:
-                return found
-            end -= 1
-            while end > start and not lines[end - 1].strip():
-                end -= 1
-    return None
-
-
-def _code_of(code: str) -> str | None:
-    """The code without trailing prose that happens to parse ("Best,\nJane" is a tuple and a
-    name), or None when it does not parse or defines no function or class."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-        return None
-    body = list(tree.body)
-    while body and isinstance(body[-1], ast.Expr) and _is_prose(body[-1].value):
-        body.pop()
-    if not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for n in body):
-        return None
-    last_line = max(getattr(body[-1], "end_lineno", None) or 0, 1)
-    return "\n".join(code.split("\n")[:last_line]) + "\n"
-
-
-def _is_prose(node: ast.expr) -> bool:
-    if isinstance(node, ast.Tuple):
-        return all(_is_prose(e) for e in node.elts)
-    return isinstance(node, (ast.Name, ast.Constant))
 
 
 def read_message(raw: RawMessage) -> Parsed:
