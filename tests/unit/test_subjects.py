@@ -66,3 +66,12 @@ def test_a_manifest_with_bad_subjects_is_one_sentence():
     data = {"exercises": [{"name": "f"}], "mail": {"subjects": "TP1"}}
     with pytest.raises(AssignmentError, match="list of non-empty strings"):
         parse_manifest(data, ROOT / "assignments" / "x")
+
+
+def test_a_new_assignment_names_its_slug_as_its_subject():
+    import tomllib
+
+    from grader.authoring.scaffold import MANIFEST
+
+    spec = parse_manifest(tomllib.loads(MANIFEST.format(slug="tp2")), ROOT / "assignments" / "tp2")
+    assert spec.subjects == ("tp2",) and match_assignment("Re: TP2", [spec]) == "tp2"
