@@ -319,7 +319,7 @@ def mails() -> list[Mail]:
     rg = load_notebook(ROOT / "reference/regressor/regressor_solution.ipynb")
     on_time("21000101", "another assignment: first-network, reference", [("first_network.ipynb", nb_bytes(slim(fn)), nb)], "full marks", subject="My First Neural Network", assignment="first-network")
     on_time("21000109", "another assignment: first-network, as a .py", [("first_network.py", (ROOT / "assignments/first-network/variants/bad_make_network_missing_relu.py").read_bytes(), py)],
-            "loses make_network (and the plots a .py lacks)", subject="First network", assignment="first-network")
+            "loses make_network", subject="First network", assignment="first-network")
     on_time("21000102", "another assignment: regressor, reference", [("regressor.ipynb", nb_bytes(slim(rg)), nb)], "full marks", subject="Regressor - Hugo Bernard", assignment="regressor")
     # Mail the batch must list, not grade.
     out.append(Mail("unknown sender (not in the roster)", "Kevin <k.dupuis@example.com>", "Practical Work 1", arrival(16, 11, 2),
@@ -354,7 +354,7 @@ def write(out_dir: Path) -> None:
             entry.set_from(mail.sender.rpartition("<")[2].rstrip(">"), mail.arrived.astimezone(timezone.utc).timetuple())
             box.add(entry)
             expected.append({"message_id": message["Message-ID"], "student": mail.student, "assignment": mail.assignment,
-                             "case": mail.case, "expect": mail.expect})
+                             "case": mail.case, "expect": mail.expect, "lost": lost_exercises(mail.expect)})
         box.flush()
     finally:
         box.close()
@@ -368,6 +368,18 @@ def write(out_dir: Path) -> None:
     (out_dir / "README.md").write_text(readme(expected), encoding="utf-8")
 
 
+def lost_exercises(expect: str) -> list[str] | None:
+    """The exercises a graded mail loses points on (checked by grading each mail once);
+    None when nothing is graded."""
+    if expect.startswith(("skipped", "no attachment", "could not be read")):
+        return None
+    if expect.startswith("loses "):
+        return [expect.split()[1].rstrip(";")]
+    if expect.startswith(("partial", "graded from the body")):
+        return ["plot_dataset", "MLPNet", "train"]
+    return []
+
+
 def readme(expected: list[dict]) -> str:
     sent = {e["student"] for e in expected if e["assignment"] == "tp1" and not e["expect"].startswith("skipped")}
     missing = ", ".join(sid for sid, *_ in STUDENTS if sid not in sent) or "none"
@@ -378,7 +390,8 @@ def readme(expected: list[dict]) -> str:
 from a class of {len(STUDENTS)} students (`roster.csv`) who were told to email their notebook with the subject
 **Practical Work 1**. All names and addresses are invented (the `.example` domains are reserved).
 Suggested deadline: **{DEADLINE.isoformat()}** ({DEADLINE.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC), late policy `10%/day`.
-`expected.json` says, for each Message-ID, who sent it and what the batch should make of it.
+`expected.json` says, for each Message-ID, who sent it, what the batch should make of it, and
+which exercises it loses points on when graded with the hidden tests (`lost`; null: not graded).
 
 Regenerate it (same bytes every time; a test checks the committed files are up to date):
 
