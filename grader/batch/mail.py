@@ -28,6 +28,7 @@ from grader.batch.message import (
     Attachment,
     Parsed,
     parse_lines,
+    megabytes,
     read_message,
     submission_name,
 )
@@ -251,7 +252,7 @@ def _saved_entry(entry: Path) -> MailItem:
         try:
             size = file.stat().st_size
             if size > MAX_ATTACHMENT_BYTES:
-                notes.append(f"Refused {shown}: larger than {MAX_ATTACHMENT_BYTES >> 20} MB.")
+                notes.append(f"Refused {shown}: larger than {megabytes(MAX_ATTACHMENT_BYTES)}.")
                 continue
             data = file.read_bytes()
         except OSError as exc:

@@ -137,6 +137,10 @@ def _error_sentence(exc: BaseException) -> str:
     return f"the message cannot be parsed ({type(exc).__name__})"
 
 
+def megabytes(size: int) -> str:
+    return f"{size / 2**20:.3g} MB"
+
+
 def clean_text(value: object, limit: int = MAX_HEADER_CHARS) -> str:
     """A header's text on one line, valid Unicode (bytes that were not UTF-8 become U+FFFD)."""
     text = str(value)
@@ -311,7 +315,7 @@ def _attach(part: Message, name: str, parsed: Parsed, forwarded: bool) -> None:
         return
     encoded = part.get_payload()
     if isinstance(encoded, str) and len(encoded) >= _RUN_LIMIT - LINE_CHUNK:
-        parsed.notes.append(f"Refused {name}: larger than {MAX_ATTACHMENT_BYTES >> 20} MB; a notebook with its outputs cleared is far smaller.")
+        parsed.notes.append(f"Refused {name}: larger than {megabytes(MAX_ATTACHMENT_BYTES)}; a notebook with its outputs cleared is far smaller.")
         return
     try:
         data = part.get_payload(decode=True)
@@ -321,7 +325,7 @@ def _attach(part: Message, name: str, parsed: Parsed, forwarded: bool) -> None:
         parsed.notes.append(f"Could not decode the attachment {name}.")
         return
     if len(data) > MAX_ATTACHMENT_BYTES:
-        parsed.notes.append(f"Refused {name}: larger than {MAX_ATTACHMENT_BYTES >> 20} MB; a notebook with its outputs cleared is far smaller.")
+        parsed.notes.append(f"Refused {name}: larger than {megabytes(MAX_ATTACHMENT_BYTES)}; a notebook with its outputs cleared is far smaller.")
         return
     if any("Base64" in type(d).__name__ for d in part.defects):
         parsed.notes.append(f"The attachment {name} is damaged in the mail (invalid base64); it may not be readable.")
@@ -366,7 +370,7 @@ def read_message(raw: RawMessage) -> Parsed:
     parsed.skipped = gmail_skip(message)
     parsed.sent_at, parsed.time_source = arrival(message, parsed.notes)
     if raw.cut_message:
-        parsed.notes.append(f"Only the first {MAX_MESSAGE_BYTES >> 20} MB of this message were read.")
+        parsed.notes.append(f"Only the first {megabytes(MAX_MESSAGE_BYTES)} of this message were read.")
     try:
         bodies = walk(message, parsed)
     except RecursionError:
@@ -376,7 +380,7 @@ def read_message(raw: RawMessage) -> Parsed:
         bodies = []
         parsed.notes.append(f"Part of this message could not be read ({type(exc).__name__}).")
     if raw.cut_parts and not any("larger than" in n for n in parsed.notes):
-        parsed.notes.append(f"Refused an attachment larger than {MAX_ATTACHMENT_BYTES >> 20} MB.")
+        parsed.notes.append(f"Refused an attachment larger than {megabytes(MAX_ATTACHMENT_BYTES)}.")
     if any(type(d).__name__ == "CloseBoundaryNotFoundDefect" for d in _defects(message)):
         parsed.notes.append("The message ends before its last part is complete (the mailbox file may be cut short); its attachments may be incomplete.")
     if parsed.forwarded_from:
