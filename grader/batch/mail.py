@@ -27,8 +27,8 @@ from grader.batch.message import (
     MAX_ATTACHMENT_BYTES,
     Attachment,
     Parsed,
-    parse_lines,
     megabytes,
+    parse_lines,
     read_message,
     submission_name,
 )
