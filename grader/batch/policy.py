@@ -18,7 +18,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Protocol, TypeVar
 
 _UNITS = {"h": timedelta(hours=1), "hour": timedelta(hours=1), "d": timedelta(days=1), "day": timedelta(days=1)}
@@ -101,6 +101,22 @@ class LatePolicy:
             else:
                 raise _error(text)
         return policy
+
+
+def parse_deadline(text: str, zone: tzinfo | None = None) -> datetime:
+    """A deadline as instructors write it: "2026-03-20T23:59+01:00", "2026-03-20 23:59" or
+    "2026-03-20" (the end of that day). Without a zone, the time is in `zone` (default: this
+    machine's local zone), since that is the clock the course announced."""
+    raw = (text or "").strip()
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise PolicyError(f"Deadline {text!r} cannot be read; write it as 2026-03-20T23:59+01:00 (a zone is best) or 2026-03-20.") from None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        value = value.replace(hour=23, minute=59, second=59)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone) if zone is not None else value.astimezone()
+    return value.astimezone(timezone.utc)
 
 
 def _error(text: str) -> PolicyError:

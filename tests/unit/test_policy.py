@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from grader.batch.policy import LatePolicy, PolicyError, pick_counted
+from grader.batch.policy import LatePolicy, PolicyError, parse_deadline, pick_counted
 
 DEADLINE = datetime(2026, 3, 20, 22, 59, tzinfo=timezone.utc)
 
@@ -89,3 +89,13 @@ def test_best_takes_the_best_score_and_ties_go_to_the_latest():
     assert pick_counted([a, Try("d", late(days=-1), 2.0)], DEADLINE, rule="best").name == "a"
     with pytest.raises(PolicyError, match="latest' or 'best"):
         pick_counted([a], DEADLINE, rule="first")
+
+
+def test_deadlines_as_instructors_write_them():
+    paris = timezone(timedelta(hours=1))
+    assert parse_deadline("2026-03-20T23:59+01:00") == DEADLINE
+    assert parse_deadline("2026-03-20 23:59", zone=paris) == DEADLINE
+    assert parse_deadline("2026-03-20", zone=paris) == DEADLINE + timedelta(seconds=59)
+    assert parse_deadline("2026-03-20T22:59Z") == DEADLINE
+    with pytest.raises(PolicyError, match="2026-03-20T23:59"):
+        parse_deadline("next friday")
