@@ -73,6 +73,8 @@ class Assignment:
     seed: int = 0
     starter: str = "starter.ipynb"
     show_hidden_test_names: bool = True
+    # Mail subjects that name this assignment ("Practical Work 1", "TP1"): `[mail] subjects`.
+    subjects: tuple[str, ...] = ()
 
     @property
     def starter_path(self) -> Path:
@@ -146,6 +148,9 @@ def parse_manifest(data: dict, root: Path) -> Assignment:
         questions = tuple(Question(id=q["id"], text=q["text"]) for q in data.get("questions", []))
         limits = Limits(**data.get("limits", {}))
         report = data.get("report", {})
+        subjects = data.get("mail", {}).get("subjects", [])
+        if not isinstance(subjects, list) or not all(isinstance(x, str) and x.strip() for x in subjects):
+            raise TypeError("[mail] subjects must be a list of non-empty strings")
         assignment = Assignment(
             slug=data.get("slug", root.name),
             title=data.get("title", root.name),
@@ -156,6 +161,7 @@ def parse_manifest(data: dict, root: Path) -> Assignment:
             seed=int(data.get("seed", 0)),
             starter=data.get("starter", "starter.ipynb"),
             show_hidden_test_names=bool(report.get("show_hidden_test_names", True)),
+            subjects=tuple(x.strip() for x in subjects),
         )
     except (KeyError, TypeError) as exc:
         raise AssignmentError(f"{where} is missing or misuses a key ({exc}); see docs/writing-assignments.md.") from None

@@ -26,6 +26,10 @@ description = "double(x) returns 2 * x for numbers and tensors"
 [[questions]]
 id = "q1"
 text = "Why is doubling a linear map?"
+
+[mail]
+# Mail subjects that name this assignment for `grade batch` (docs/mail.md).
+subjects = ["{slug}"]
 '''
 
 PUBLIC = '''\

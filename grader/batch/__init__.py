@@ -1,0 +1,1 @@
+"""Batch grading of a class: a mailbox (or a folder of saved submissions) in, grades out."""
