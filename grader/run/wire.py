@@ -92,19 +92,18 @@ def _send_all(sock: socket.socket, data: bytes | memoryview, deadline: float | N
 
 
 def _read_exact(sock: socket.socket, n: int, deadline: float | None) -> bytearray:
-    """n bytes, or DeadlineExceeded: the deadline is for all of them, not for each recv."""
-    buf = bytearray(n)
-    view = memoryview(buf)
-    got = 0
-    while got < n:
+    """n bytes, or DeadlineExceeded: the deadline is for all of them, not for each recv. The buffer
+    grows with what arrives: a header that only announces a large body costs nothing."""
+    buf = bytearray()
+    while len(buf) < n:
         sock.settimeout(_left(deadline))
         try:
-            k = sock.recv_into(view[got:], n - got)
+            chunk = sock.recv(min(n - len(buf), 1 << 20))
         except (TimeoutError, socket.timeout):
             raise DeadlineExceeded("the exchange did not finish in time") from None
-        if k == 0:
+        if not chunk:
             raise ChannelClosed("the other end closed the channel")
-        got += k
+        buf += chunk
     return buf
 
 
@@ -175,7 +174,8 @@ def encode(value: Any, blobs: list[bytes], other: Callable[[Any], Any], depth: i
     if isinstance(value, torch.Tensor):
         return _encode_tensor(value, blobs)
     if isinstance(value, np.ndarray) and value.dtype.kind in _NUMPY_KINDS:
-        arr = np.ascontiguousarray(value)
+        # Not np.ascontiguousarray: it turns a 0-d array into shape (1,).
+        arr = np.array(value, order="C", copy=not value.flags.c_contiguous)
         blobs.append(arr.tobytes())
         return {"$": "ndarray", "dtype": arr.dtype.str, "shape": list(arr.shape), "blob": len(blobs) - 1}
     if isinstance(value, torch.dtype):
