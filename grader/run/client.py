@@ -154,7 +154,11 @@ class WorkerProcess:
             pass
         if self.sandbox is not None:
             self.sandbox.kill_all()
-        self.proc.wait()
+        try:
+            # With a timeout: a signal's cleanup may run while this thread already waits on it.
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
         self._drain.join(timeout=5)
         if self.sandbox is not None:
             self.sandbox.close()
