@@ -213,7 +213,9 @@ class _Cgroup:
                 kill.write_text("1")
             except OSError:
                 pass
-        for _ in range(50):
+        # Time-based, not a count of tries: on a loaded machine a large process takes a while to go.
+        give_up = time.monotonic() + 15
+        while time.monotonic() < give_up:
             pids = set()
             for path in self.paths:
                 try:
@@ -231,14 +233,17 @@ class _Cgroup:
 
     def remove(self) -> None:
         self.kill_all()
+        give_up = time.monotonic() + 15
         for path in self.paths:
-            for _ in range(50):
+            while True:
                 try:
                     path.rmdir()
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
+                    if time.monotonic() > give_up:
+                        break
                     time.sleep(0.02)
 
 
