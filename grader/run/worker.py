@@ -92,7 +92,10 @@ class Worker:
             kind = "missing" if isinstance(exc, _Missing) else "boundary"
             return {"kind": kind, "type": type(exc).__name__, "message": _safe_str(exc), "traceback": ""}
         if phase == "reply":  # the student's value could not be sent back
-            return {"kind": "reply", "type": type(exc).__name__, "message": _safe_str(exc), "traceback": ""}
+            message = _safe_str(exc)
+            if type(exc) is not wire.WireError:  # the wording only: the label is the phase's
+                message = f"a value the grader cannot receive ({_safe_name(exc)}: {message})"
+            return {"kind": "reply", "type": _safe_name(exc), "message": message, "traceback": ""}
         return {
             "kind": "student",
             "type": _safe_name(exc),
