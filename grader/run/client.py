@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -21,8 +20,10 @@ import grader
 from grader.assignment import Limits
 from grader.extract.source import StudentCode
 from grader.results import Problem
-from grader.run import wire
-from grader.run.errors import CallTimeout, GraderFault, MissingName, StudentError, WorkerDied
+from grader.run import cleanup, wire
+from grader.run.errors import (
+    CallTimeout, GraderFault, MissingName, ProtocolViolation, StudentError, UnsendableValue, WorkerDied,
+)
 from grader.run.proxy import Handle
 from grader.run.sandbox import Sandbox, SandboxLimits, SandboxPolicy, linux, worker_rlimits
 
@@ -78,6 +79,7 @@ class WorkerProcess:
             self.sandbox = Sandbox(limits)
             argv, fds = self.sandbox.command(argv, env, child.fileno())
         out_read, out_write = os.pipe()
+        self._cleanup = cleanup.register(self.kill)
         try:
             self.proc = subprocess.Popen(
                 argv,
@@ -90,28 +92,41 @@ class WorkerProcess:
                 # Its own session and process group: one kill reaches what it spawns.
                 start_new_session=True,
             )
+        except BaseException:
+            os.close(out_read)
+            if self.sandbox is not None:
+                self.sandbox.close()
+            cleanup.unregister(self._cleanup)
+            raise
         finally:
             os.close(out_write)
             for fd in fds[1:]:
                 os.close(fd)
             child.close()
-        self._drain = threading.Thread(target=_drain, args=(out_read, log), daemon=True)
+        self.output = _Output()
+        self._drain = threading.Thread(target=_drain, args=(out_read, log, self.output), daemon=True)
         self._drain.start()
 
-    def exchange(self, doc: dict[str, Any], blobs: list[bytes], timeout: float) -> tuple[dict[str, Any], list[bytes]]:
-        self.sock.settimeout(max(timeout, 0.001))
+    def exchange(self, doc: dict[str, Any], blobs: list[bytes], deadline: float,
+                 max_bytes: int = wire.MAX_REPLY_BYTES) -> tuple[dict[str, Any], list[memoryview]]:
+        """Send a request and read the whole reply by `deadline` (time.monotonic()), whatever the
+        worker does: a late, dribbled, oversized or unreadable reply stops the worker."""
         try:
-            wire.send(self.sock, doc, blobs)
-            return wire.recv(self.sock)
-        except (TimeoutError, socket.timeout):
+            wire.send(self.sock, doc, blobs, deadline)
+            return wire.recv(self.sock, deadline=deadline, max_bytes=max_bytes)
+        except wire.DeadlineExceeded:
             self.kill()
-            raise CallTimeout(f"took longer than {timeout:g} s and was stopped") from None
-        except (wire.ChannelClosed, ConnectionError, OSError):
+            raise CallTimeout("was stopped at its time limit") from None
+        except (wire.ChannelClosed, ConnectionError):
             code = self._reap()
             raise WorkerDied(f"the process running your code {self._describe_exit(code)}") from None
         except wire.WireError as exc:
             self.kill()
-            raise WorkerDied(f"the process running your code sent an unreadable reply ({exc})") from None
+            raise ProtocolViolation(f"the process running your code sent an unreadable reply ({exc}); "
+                                    "it was stopped") from None
+        except OSError:
+            code = self._reap()
+            raise WorkerDied(f"the process running your code {self._describe_exit(code)}") from None
 
     def _describe_exit(self, code: int | None) -> str:
         if self.sandbox is not None and self.sandbox.oom_killed():
@@ -139,25 +154,35 @@ class WorkerProcess:
             pass
         if self.sandbox is not None:
             self.sandbox.kill_all()
-        self.proc.wait()
+        try:
+            # With a timeout: a signal's cleanup may run while this thread already waits on it.
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
         self._drain.join(timeout=5)
         if self.sandbox is not None:
             self.sandbox.close()
         self.sock.close()
+        cleanup.unregister(self._cleanup)
 
 
-def _drain(fd: int, log: Path) -> None:
+@dataclass
+class _Output:
+    """What the drain thread counted: kept as numbers here, never read back from the output."""
+
+    kept: int = 0
+    dropped: int = 0
+
+
+def _drain(fd: int, log: Path, state: _Output) -> None:
     """Copy the worker's output to the log, keeping the first OUTPUT_KEPT_BYTES: reading it all
     means a flood never blocks the worker, and never fills the disk."""
-    kept = dropped = 0
     with os.fdopen(fd, "rb", buffering=0) as pipe, open(log, "ab") as out:
         while chunk := pipe.read(65536):
-            room = max(OUTPUT_KEPT_BYTES - kept, 0)
+            room = max(OUTPUT_KEPT_BYTES - state.kept, 0)
             out.write(chunk[:room])
-            kept += min(len(chunk), room)
-            dropped += max(len(chunk) - room, 0)
-        if dropped:
-            out.write(f"\n[... {dropped} more bytes of output were dropped ...]\n".encode())
+            state.kept += min(len(chunk), room)
+            state.dropped += max(len(chunk) - room, 0)
 
 
 @dataclass
@@ -177,8 +202,14 @@ class StudentRuntime:
     # Per-test sandbox limits (the `sandbox_limits` marker): a worker started with other limits
     # is replaced before the test's first call.
     sandbox_overrides: dict[str, Any] = field(default_factory=dict)
+    # Largest reply one call may bring back (wire.MAX_REPLY_BYTES); a test moving more raises it.
+    max_reply_bytes: int = wire.MAX_REPLY_BYTES
+    # Output the drain threads of finished workers read and dropped (counted, never parsed back).
+    dropped_output: int = 0
     _worker: WorkerProcess | None = None
     _skipped: set[int] = field(default_factory=set)
+    # Whether the current worker has run any student code: from then on it speaks for the student.
+    _student_ran: bool = False
 
     @property
     def log(self) -> Path:
@@ -199,7 +230,17 @@ class StudentRuntime:
         self._start()
 
     def _start(self) -> None:
+        """A fresh worker with every chunk defined, or an exception and no worker at all: a worker
+        whose loading was interrupted is never used half-loaded."""
+        try:
+            self._load()
+        except BaseException:
+            self.close()
+            raise
+
+    def _load(self) -> None:
         first = self.starts == 0
+        deaths: dict[int, int] = {}
         while True:
             self.close()
             self.generation += 1
@@ -207,21 +248,31 @@ class StudentRuntime:
             home = self.workdir / "home"
             home.mkdir(parents=True, exist_ok=True)
             self._worker = WorkerProcess(home, self.log, self.policy, self.sandbox_limits)
+            self._student_ran = False
             try:
                 self._raw("sources", min(STARTUP_SECONDS, max(self.remaining(), 1.0)), files=self.code.sources)
             except CallTimeout:
                 raise CallTimeout("the worker did not start in time") from None
-            except WorkerDied as exc:
+            except (WorkerDied, ProtocolViolation) as exc:
                 raise GraderFault(f"the worker could not start: {exc}") from None
-            if self._define_all(report=first):
+            if self._define_all(report=first, deaths=deaths):
                 return
 
-    def _define_all(self, report: bool) -> bool:
-        """Define each chunk in turn. False when one ran away: the worker is restarted without it."""
+    def _define_all(self, report: bool, deaths: dict[int, int]) -> bool:
+        """Define each chunk in turn. False when one ran away: the worker is restarted without it.
+
+        A chunk that runs past `load_seconds` is skipped. A worker that dies while a chunk is
+        defined may have been killed by something an earlier chunk started (a thread, a timer): the
+        chunk is tried once more in a fresh worker, and skipped only if that one dies on it too.
+        """
         for index, chunk in enumerate(self.code.chunks):
             if index in self._skipped:
                 continue
-            limit = min(self.limits.load_seconds, max(self.remaining(), 0.001))
+            budget = self.remaining()
+            if budget <= 0:
+                raise CallTimeout("the submission's time budget ran out while loading it")
+            limit = min(self.limits.load_seconds, budget)
+            self._student_ran = True
             try:
                 self._raw("define", limit, filename=chunk.filename, first_line=chunk.first_line, source=chunk.source)
             except StudentError as exc:
@@ -230,66 +281,96 @@ class StudentRuntime:
                         message=f"{chunk.where}: defining {', '.join(chunk.defines)} raised {exc.exc_type}; "
                         "code that needs it will fail.",
                         where=chunk.where, hint=exc.student_traceback.strip()[-500:], severity="warning"))
-            except (CallTimeout, WorkerDied) as exc:
+            except (CallTimeout, WorkerDied, ProtocolViolation, UnsendableValue) as exc:
+                if isinstance(exc, CallTimeout) and limit < self.limits.load_seconds:
+                    # Cut short by the submission's budget, not by its own length: not the chunk's fault.
+                    raise CallTimeout("the submission's time budget ran out while loading it") from None
+                if isinstance(exc, WorkerDied):
+                    deaths[index] = deaths.get(index, 0) + 1
+                    if deaths[index] < 2:
+                        return False  # a fresh worker, the same chunks: was it this one?
                 self._skipped.add(index)
                 names = ", ".join(chunk.defines)
                 what = (f"the top-level statement defining {names} ran longer than {limit:g} s"
-                        if isinstance(exc, CallTimeout) else f"while defining {names}, {exc}")
+                        if isinstance(exc, CallTimeout) else f"while defining {names}, {exc.message}")
                 self.problems.append(Problem(
                     message=f"{chunk.where}: {what}; it was skipped.",
                     where=chunk.where,
                     hint="Keep long computations inside functions or under `if __name__ == \"__main__\":`.",
                     severity="warning"))
-                if self.remaining() <= 0:
-                    raise CallTimeout("the submission's time budget ran out while loading it") from None
                 return False
         return True
 
     def close(self) -> None:
         if self._worker is not None:
             self._worker.kill()
+            self.dropped_output += self._worker.output.dropped
             self._worker = None
 
     def output(self) -> str:
         if not self.log.exists():
             return ""
-        data = self.log.read_bytes()
-        if len(data) <= OUTPUT_SHOWN_BYTES:
+        with open(self.log, "rb") as log:
+            data = log.read(OUTPUT_SHOWN_BYTES + 1)
+            size = os.fstat(log.fileno()).st_size
+        dropped = self.dropped_output + (self._worker.output.dropped if self._worker is not None else 0)
+        if size <= OUTPUT_SHOWN_BYTES and not dropped:
             return data.decode("utf-8", "replace")
-        dropped = sum(int(n) for n in re.findall(rb"\[\.\.\. (\d+) more bytes of output were dropped", data))
-        note = f"\n[... output cut: the first {OUTPUT_SHOWN_BYTES >> 10} KB of {(len(data) + dropped) >> 10} KB are shown"
+        note = f"\n[... output cut: the first {OUTPUT_SHOWN_BYTES >> 10} KB of {(size + dropped) >> 10} KB are shown"
         note += f"; {dropped} more bytes of output were dropped while grading ...]" if dropped else " ...]"
         return data[:OUTPUT_SHOWN_BYTES].decode("utf-8", "replace") + note
 
     # -------------------------------------------------------------- requests
 
-    def _raw(self, op: str, timeout: float, blobs: list[bytes] | None = None, **fields: Any) -> Any:
+    def _raw(self, op: str, timeout: float, blobs: list[bytes] | None = None, *,
+             max_reply_bytes: int | None = None, **fields: Any) -> Any:
+        """One exchange: request sent, whole reply read and decoded, all by one deadline."""
         assert self._worker is not None
-        reply, reply_blobs = self._worker.exchange({"op": op, **fields}, blobs or [], timeout)
+        deadline = time.monotonic() + timeout
+        worker = self._worker
+        try:
+            reply, reply_blobs = worker.exchange({"op": op, **fields}, blobs or [], deadline,
+                                                 max_reply_bytes or self.max_reply_bytes)
+        except CallTimeout:
+            raise CallTimeout(f"took longer than {timeout:g} s and was stopped") from None
+        try:
+            return self._read_reply(op, fields, reply, reply_blobs, deadline)
+        except wire.DeadlineExceeded:
+            self.close()
+            raise CallTimeout(f"took longer than {timeout:g} s and was stopped") from None
+        except wire.WireError as exc:
+            self.close()
+            raise ProtocolViolation(f"the process running your code sent an unreadable reply ({exc}); "
+                                    "it was stopped") from None
+
+    def _read_reply(self, op: str, fields: dict[str, Any], reply: dict[str, Any], blobs: list[memoryview],
+                    deadline: float) -> Any:
         if reply.get("ok") is True:
-            try:
-                return wire.decode(reply.get("value"), reply_blobs, self._handle)
-            except wire.WireError as exc:
-                self.close()
-                raise WorkerDied(f"the process running your code sent an unreadable value ({exc})") from None
-        error = reply.get("error") or {}
-        kind = error.get("kind")
+            return wire.decode(reply.get("value"), blobs, self._handle, deadline=deadline)
+        error = reply.get("error")
+        if type(error) is not dict:
+            raise wire.WireError("an error reply without an error")
+        kind, what = error.get("kind"), str(fields.get("what", "your code"))
+        message = _text(error.get("message"))
         if kind == "missing":
-            name = str(error.get("message", "?"))
-            raise MissingName(name, self.code.suggestion(name))
+            raise MissingName(message, self.code.suggestion(message))
+        if kind == "reply":
+            raise UnsendableValue(f"{what} returned {message}")
         if kind == "boundary":
-            raise GraderFault(f"request {op!r} broke the protocol: {error.get('message')}")
-        raise StudentError(
-            str(fields.get("what", "your code")),
-            str(error.get("type", "Exception")),
-            str(error.get("message", "")),
-            str(error.get("traceback", "")),
-        )
+            if not self._student_ran:  # nothing of the student's has run in this worker yet
+                raise GraderFault(f"request {op!r} broke the protocol: {message}")
+            # Student code shares the worker's process and can forge any reply, this one too.
+            raise ProtocolViolation(f"the process running your code refused the grader's request {op!r} "
+                                    f"({message}); code loaded into it can cause this")
+        raise StudentError(what, _text(error.get("type"), 200) or "Exception", message, _text(error.get("traceback")))
 
     def _handle(self, doc: dict[str, Any]) -> Handle:
         if doc.get("$") != "handle":
             raise wire.WireError("references only travel to the worker")
-        return Handle(self, self.generation, int(doc["id"]), str(doc.get("type", "object")), bool(doc.get("callable")))
+        ident = doc.get("id")
+        if type(ident) is not int:
+            raise wire.WireError("a handle without an id")
+        return Handle(self, self.generation, ident, _text(doc.get("type"), 200) or "object", doc.get("callable") is True)
 
     def _ref(self, value: Any) -> dict[str, Any]:
         if isinstance(value, Handle):
@@ -303,13 +384,17 @@ class StudentRuntime:
         )
 
     def request(self, op: str, *, what: str, timeout: float | None = None,
-                args: tuple = (), kwargs: dict | None = None, **fields: Any) -> Any:
+                args: tuple = (), kwargs: dict | None = None, max_reply_bytes: int | None = None,
+                **fields: Any) -> Any:
         """Send one request; `what` names the student code in messages ("MLPNet.forward")."""
+        budget = self.remaining()
+        if budget <= 0:
+            raise CallTimeout(f"{what} was not run: the submission used up its time budget")
         self.ensure()
         limit = timeout if timeout is not None else (self.call_limit or self.limits.call_seconds)
         budget = self.remaining()
         if budget <= 0:
-            raise CallTimeout("not run: the submission used up its time budget")
+            raise CallTimeout(f"{what} was not run: the submission used up its time budget")
         blobs: list[bytes] = []
         payload = dict(fields)
         if op in ("call", "callmethod", "helper"):
@@ -319,8 +404,14 @@ class StudentRuntime:
             if key in payload:
                 payload[key] = wire.encode(payload[key], blobs, self._ref)
         try:
-            return self._raw(op, min(limit, budget), blobs, what=what, **payload)
+            return self._raw(op, min(limit, budget), blobs, what=what, max_reply_bytes=max_reply_bytes, **payload)
         except CallTimeout as exc:
-            raise CallTimeout(f"{what} {exc}") from None
-        except WorkerDied as exc:
-            raise WorkerDied(f"while running {what}, {exc}") from None
+            raise CallTimeout(f"{what} {exc}" if budget >= limit else
+                              f"{what} {exc}: the submission's time budget ran out") from None
+        except (WorkerDied, ProtocolViolation) as exc:
+            raise type(exc)(f"while running {what}, {exc.message}") from None
+
+
+def _text(value: Any, limit: int = 20_000) -> str:
+    """A field of a reply as text: whatever its type, at most `limit` characters."""
+    return (value if type(value) is str else "" if value is None else repr(value)[:limit])[:limit]

@@ -50,3 +50,14 @@ class WorkerDied(StudentFault):
 
 class GraderFault(Exception):
     """The grader itself failed: never counted against the student without a second look."""
+
+
+class ProtocolViolation(StudentFault):
+    """The worker's reply broke the protocol (too big, too deep, unreadable, late): the process
+    running student code was stopped, and nothing more is read from it."""
+
+    status = "error"
+
+
+class UnsendableValue(StudentFault):
+    """Student code returned a value the wire cannot carry (a uint16 tensor, a 1000-deep list)."""

@@ -18,10 +18,12 @@ Fail closed: on Linux, when the sandbox cannot be set up, grading refuses to run
 from __future__ import annotations
 
 import errno
+import fcntl
 import functools
 import itertools
 import os
 import platform
+import secrets
 import shutil
 import signal
 import socket
@@ -34,12 +36,17 @@ from typing import Any
 
 import grader
 from grader.assignment import Limits
+from grader.run import cleanup
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 # uids handed to sandboxes when started as root: far from real users, one per sandbox so that
-# no two sandboxes share a per-user count or own each other's files.
+# no two sandboxes share a per-user count or own each other's files. A uid is held by an
+# exclusive lock on its file under UID_LOCKS for as long as its sandbox lives: every grader on the
+# machine (other processes, other PID namespaces) takes uids from the same files, and the kernel
+# releases a lock when its holder dies, however it dies.
 UID_BASE, UID_SPAN = 61000, 4000
-_uids = itertools.count()
+UID_LOCKS = Path("/run/torch-grader/uids")
+_cgroup_ids = itertools.count()
 
 
 class SandboxUnavailable(Exception):
@@ -84,7 +91,7 @@ def cgroups_writable() -> bool:
     if not (linux() and is_root()):
         return False
     try:
-        _Cgroup.create(f"probe-{os.getpid()}", SandboxLimits()).remove()
+        _Cgroup.create(f"probe-{os.getpid()}-{secrets.token_hex(4)}", SandboxLimits()).remove()
     except OSError:
         return False
     return True
@@ -206,7 +213,9 @@ class _Cgroup:
                 kill.write_text("1")
             except OSError:
                 pass
-        for _ in range(50):
+        # Time-based, not a count of tries: on a loaded machine a large process takes a while to go.
+        give_up = time.monotonic() + 15
+        while time.monotonic() < give_up:
             pids = set()
             for path in self.paths:
                 try:
@@ -224,15 +233,45 @@ class _Cgroup:
 
     def remove(self) -> None:
         self.kill_all()
+        give_up = time.monotonic() + 15
         for path in self.paths:
-            for _ in range(50):
+            while True:
                 try:
                     path.rmdir()
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
+                    if time.monotonic() > give_up:
+                        break
                     time.sleep(0.02)
+
+
+def _uid_lock_dir() -> Path:
+    try:
+        UID_LOCKS.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return UID_LOCKS
+    except OSError:  # no /run (or not writable): the machine's temporary folder, still shared
+        fallback = Path(tempfile.gettempdir()) / "torch-grader-uids"
+        fallback.mkdir(mode=0o700, exist_ok=True)
+        return fallback
+
+
+def allocate_uid() -> tuple[int, int]:
+    """A sandbox uid no other live sandbox on this machine holds, and the descriptor holding it
+    (close it to give the uid back). Starts at a random place: holders are rarely contended."""
+    folder = _uid_lock_dir()
+    start = secrets.randbelow(UID_SPAN)
+    for step in range(UID_SPAN):
+        uid = UID_BASE + (start + step) % UID_SPAN
+        fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return uid, fd
+    raise SandboxUnavailable(f"all {UID_SPAN} sandbox uids are in use on this machine; grade fewer submissions at once.")
 
 
 class Sandbox:
@@ -242,7 +281,9 @@ class Sandbox:
         self.limits = limits
         self.cgroup: _Cgroup | None = None
         self.uid: int | None = None
+        self._uid_lock: int | None = None
         self._filter_dir = Path(tempfile.mkdtemp(prefix="grader-seccomp-"))
+        self._cleanup = cleanup.register(self.close)
         self.filter = _syscall_filter(self._filter_dir / "filter.bpf")
 
     def command(self, worker_argv: list[str], env: dict[str, str], keep_fd: int) -> tuple[list[str], list[int]]:
@@ -297,10 +338,13 @@ class Sandbox:
             # Unprivileged: bwrap builds a user namespace; none may be nested inside it.
             bwrap[1:1] = ["--unshare-user", "--disable-userns", "--uid", "1000", "--gid", "1000"]
             return [*bwrap, "--", *worker_argv], [keep_fd, seccomp_fd]
-        self.uid = UID_BASE + (os.getpid() * 7 + next(_uids)) % UID_SPAN
+        self.uid, self._uid_lock = allocate_uid()
         join: list[str] = []
         if cgroups_writable():
-            self.cgroup = _Cgroup.create(f"{os.getpid()}-{next(_uids)}", self.limits)
+            # pid, then a counter, then chance: unique among this process's sandboxes and every
+            # other grader's, even one whose pid is the same in another PID namespace.
+            name = f"{os.getpid()}-{next(_cgroup_ids)}-{secrets.token_hex(4)}"
+            self.cgroup = _Cgroup.create(name, self.limits)
             joins = " && ".join(f'echo $$ > "{p}/cgroup.procs"' for p in self.cgroup.paths)
             # Join the cgroups before anything forks: every later process is counted and killed.
             join = ["/bin/sh", "-c", f'{joins} && exec "$@"', "sandbox"]
@@ -328,6 +372,10 @@ class Sandbox:
             self.cgroup.remove()
             self.cgroup = None
         shutil.rmtree(self._filter_dir, ignore_errors=True)
+        if self._uid_lock is not None:  # after the cgroup is empty: no process of this uid is left
+            os.close(self._uid_lock)
+            self._uid_lock = None
+        cleanup.unregister(self._cleanup)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from grader.assignment import Assignment
 from grader.data import DataConfig
 from grader.extract import Extracted
 from grader.results import Problem, TestResult
+from grader.run import cleanup
 from grader.run.client import StudentRuntime
 from grader.run.plugin import GradingPlugin, SubmissionView
 from grader.run.sandbox import SandboxPolicy
@@ -74,6 +75,8 @@ def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hi
     if not paths:
         return RunOutcome((), (), "", f"{assignment.root} has no tests/public or tests/hidden folder.")
     workdir = Path(tempfile.mkdtemp(prefix="grader-"))
+    # Removed however grading ends, a SIGTERM from a batch runner included.
+    forget_workdir = cleanup.register(lambda: shutil.rmtree(workdir, ignore_errors=True))
     runtime = StudentRuntime(
         code=extracted.code,
         limits=assignment.limits,
@@ -96,10 +99,12 @@ def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hi
     try:
         with _isolated_pytest(assignment.root), contextlib.redirect_stdout(io.StringIO()) as noise:
             code = pytest.main(args, plugins=[plugin])
+        runtime.close()  # first: its output is complete once the worker is gone
+        output = runtime.output()
     finally:
         runtime.close()
-    output = runtime.output()
-    shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+        cleanup.unregister(forget_workdir)
     error = ""
     if plugin.collect_errors:
         error = "The assignment's tests could not be loaded: " + "; ".join(plugin.collect_errors)

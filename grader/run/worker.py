@@ -42,22 +42,28 @@ class Worker:
         self.handles: dict[int, Any] = {}
         self.ids = itertools.count(1)
         self.student_files: set[str] = set()
+        self.phase = "request"
 
     # -------------------------------------------------------------- plumbing
 
     def serve(self) -> None:
         while True:
             try:
-                doc, blobs = wire.recv(self.sock)
+                doc, blobs = wire.recv(self.sock, max_bytes=wire.MAX_REQUEST_BYTES,
+                                       max_doc_bytes=wire.MAX_REQUEST_BYTES, max_items=1 << 40)
             except wire.ChannelClosed:
                 return
+            # Whose fault a failure is depends on when it happened, never on what was raised:
+            # student code may raise any class, the grader's own included.
+            self.phase = "request"
             try:
                 value = self.dispatch(doc, blobs)
+                self.phase = "reply"
                 out: list[bytes] = []
                 reply = {"ok": True, "value": wire.encode(value, out, self._register)}
             except BaseException as exc:  # student code may raise anything, SystemExit included
                 out = []
-                reply = {"ok": False, "error": self._describe(exc)}
+                reply = {"ok": False, "error": self._describe(exc, self.phase)}
             wire.send(self.sock, reply, out)
 
     def _register(self, obj: Any) -> dict[str, Any]:
@@ -81,14 +87,18 @@ class Worker:
     def _target(self, doc: dict[str, Any]) -> Any:
         return self._lookup(doc["target"])
 
-    def _describe(self, exc: BaseException) -> dict[str, Any]:
-        if isinstance(exc, _Missing):
-            return {"kind": "missing", "type": "NameError", "message": str(exc), "traceback": ""}
-        if isinstance(exc, wire.WireError):
-            return {"kind": "boundary", "type": type(exc).__name__, "message": str(exc), "traceback": ""}
+    def _describe(self, exc: BaseException, phase: str) -> dict[str, Any]:
+        if phase == "request":
+            kind = "missing" if isinstance(exc, _Missing) else "boundary"
+            return {"kind": kind, "type": type(exc).__name__, "message": _safe_str(exc), "traceback": ""}
+        if phase == "reply":  # the student's value could not be sent back
+            message = _safe_str(exc)
+            if type(exc) is not wire.WireError:  # the wording only: the label is the phase's
+                message = f"a value the grader cannot receive ({_safe_name(exc)}: {message})"
+            return {"kind": "reply", "type": _safe_name(exc), "message": message, "traceback": ""}
         return {
             "kind": "student",
-            "type": type(exc).__name__,
+            "type": _safe_name(exc),
             "message": _safe_str(exc),
             "traceback": self._student_traceback(exc),
         }
@@ -105,7 +115,8 @@ class Worker:
 
     # -------------------------------------------------------------- requests
 
-    def dispatch(self, doc: dict[str, Any], blobs: list[bytes]) -> Any:
+    def dispatch(self, doc: dict[str, Any], blobs: list[Any]) -> Any:
+        """Read the request (phase "request"), then run what it asks (phase "student")."""
         op = doc.get("op")
         if op == "sources":
             for filename, text in doc["files"].items():
@@ -113,52 +124,73 @@ class Worker:
                 linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
             return None
         if op == "define":
-            tree = ast.parse(doc["source"], doc["filename"])
-            ast.increment_lineno(tree, int(doc["first_line"]) - 1)
-            exec(compile(tree, doc["filename"], "exec"), self.namespace)
+            source, filename, first_line = str(doc["source"]), str(doc["filename"]), int(doc["first_line"])
+            self.phase = "student"
+            tree = ast.parse(source, filename)
+            ast.increment_lineno(tree, first_line - 1)
+            exec(compile(tree, filename, "exec"), self.namespace)
             return None
         if op == "seed":
             seed = int(doc["seed"])
+            self.phase = "student"  # torch or random may have been patched by student code
             torch.manual_seed(seed)
             random.seed(seed)
             np.random.seed(seed % 2**32)
             return None
         if op == "names":
+            self.phase = "student"
             return sorted(k for k in self.namespace if not k.startswith("__"))
         if op == "global":
-            name = doc["name"]
+            name = str(doc["name"])
             if name not in self.namespace:
                 raise _Missing(name)
+            self.phase = "student"
             return self.namespace[name]
-        if op == "getattr":
-            return getattr(self._target(doc), doc["name"])
+        if op in ("getattr", "callmethod"):
+            target, name = self._target(doc), str(doc["name"])
+            args, kwargs = self._args(doc, blobs) if op == "callmethod" else ([], {})
+            self.phase = "student"
+            attribute = getattr(target, name)
+            return attribute(*args, **kwargs) if op == "callmethod" else attribute
         if op == "call":
+            target = self._target(doc)
             args, kwargs = self._args(doc, blobs)
-            return self._target(doc)(*args, **kwargs)
-        if op == "callmethod":
-            args, kwargs = self._args(doc, blobs)
-            return getattr(self._target(doc), doc["name"])(*args, **kwargs)
+            self.phase = "student"
+            return target(*args, **kwargs)
         if op == "helper":
             name = doc["name"]
             if name not in inworker.__all__:
                 raise wire.WireError(f"no grader helper named {name!r}")
             args, kwargs = self._args(doc, blobs)
+            self.phase = "student"  # helpers run student objects
             return getattr(inworker, name)(*args, **kwargs)
         if op == "iter":
-            items = list(itertools.islice(iter(self._target(doc)), MAX_ITER_ITEMS + 1))
+            target = self._target(doc)
+            self.phase = "student"
+            items = list(itertools.islice(iter(target), MAX_ITER_ITEMS + 1))
             if len(items) > MAX_ITER_ITEMS:
                 raise ValueError(f"iterating gave more than {MAX_ITER_ITEMS} items")
             return items
         if op == "len":
-            return len(self._target(doc))
+            target = self._target(doc)
+            self.phase = "student"
+            return len(target)
         if op == "getitem":
-            key = wire.decode(doc["key"], blobs, self._lookup)
-            return self._target(doc)[key]
+            target, key = self._target(doc), wire.decode(doc["key"], blobs, self._lookup)
+            self.phase = "student"
+            return target[key]
         if op == "release":
             for ident in doc["ids"]:
                 self.handles.pop(int(ident), None)
             return None
         raise wire.WireError(f"unknown request {op!r}")
+
+
+def _safe_name(exc: BaseException) -> str:
+    try:
+        return str(type(exc).__name__)[:200]
+    except BaseException:
+        return "Exception"
 
 
 def _safe_str(exc: BaseException) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -103,3 +105,95 @@ def test_frames_that_lie_about_their_sizes_are_refused():
         left.sendall(wire._HEADER.pack(len(body), 2) + body + b"ab")
         with pytest.raises(wire.WireError, match="do not add up"):
             wire.recv(right)
+
+
+# ---------------------------------------------------------------- hostile frames and trees
+
+
+def test_a_dribbling_sender_is_stopped_at_the_deadline_not_at_each_read():
+    left, right = socket.socketpair()
+    stop = threading.Event()
+
+    def dribble():
+        body = b'{"doc": {}, "blobs": []}' + b" " * 200
+        left.sendall(wire._HEADER.pack(len(body), 0))
+        for byte in body:
+            if stop.wait(0.05):
+                return
+            left.send(bytes([byte]))
+
+    thread = threading.Thread(target=dribble)
+    thread.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(wire.DeadlineExceeded):
+            wire.recv(right, deadline=start + 0.5)
+        assert time.monotonic() - start < 1.5
+    finally:
+        stop.set()
+        thread.join()
+        left.close()
+        right.close()
+
+
+def test_a_frame_over_the_reply_limit_is_refused_from_its_header():
+    left, right = socket.socketpair()
+    with left, right:
+        right.settimeout(5)
+        left.sendall(wire._HEADER.pack(10, (100 << 20)))  # announces 100 MB, sends nothing
+        with pytest.raises(wire.WireError, match="over the limit"):
+            wire.recv(right)
+
+
+def test_a_document_nested_100000_deep_is_refused_before_it_is_parsed():
+    body = b'{"doc": {"v": ' + b"[" * 100_000 + b"]" * 100_000 + b'}, "blobs": []}'
+    left, right = socket.socketpair()
+    with left, right:
+        left.sendall(wire._HEADER.pack(len(body), 0) + body)
+        with pytest.raises(wire.WireError, match="nested more than"):
+            wire.recv(right)
+
+
+def test_brackets_inside_strings_are_not_nesting():
+    wire.check_json_shape(b'{"doc": "' + b"[" * 10_000 + b'\\"]", "blobs": []}')
+
+
+@pytest.mark.parametrize(
+    "tree, blobs",
+    [
+        ({"$": "ndarray", "dtype": "not a dtype", "shape": [1], "blob": 0}, [b"\x00"]),
+        ({"$": "ndarray", "dtype": [["a", "<i4"]], "shape": [1], "blob": 0}, [b"\x00" * 4]),
+        ({"$": "npscalar", "dtype": "V8", "blob": 0}, [b"\x00" * 8]),
+        ({"$": "device", "name": "no such device"}, []),
+        ({"$": "tuple"}, []),
+        ({"$": "dict", "items": [1]}, []),
+        ({"$": "tensor", "dtype": "float32", "shape": [1] * 100, "blob": 0}, [b"\x00" * 4]),
+        ({"$": "tensor", "dtype": "float32", "shape": [1 << 62, 0], "blob": 0}, [b""]),
+        ({"$": "tensor", "dtype": ["float32"], "shape": [1], "blob": 0}, [b"\x00" * 4]),
+        ({"$": "bytes", "blob": True}, [b"x", b"y"]),
+        ({"$": "ref", "id": "x"}, []),
+    ],
+)
+def test_known_tags_with_bad_content_are_wire_errors(tree, blobs):
+    def handle(doc):
+        return ("handle", int(doc["id"]))
+
+    with pytest.raises(wire.WireError):
+        wire.decode(tree, blobs, handle)
+
+
+def test_one_blob_is_never_decoded_twice():
+    tensor = {"$": "tensor", "dtype": "uint8", "shape": [4], "blob": 0}
+    with pytest.raises(wire.WireError, match="one blob is used by two values"):
+        wire.decode([tensor, dict(tensor)], [b"abcd"], lambda d: None)
+
+
+def test_a_reply_of_a_million_items_is_refused_before_it_is_built():
+    body = b'{"doc": {"v": [' + b"[]," * 1_000_000 + b'[]]}, "blobs": []}'
+    left, right = socket.socketpair()
+    with left, right:
+        sender = threading.Thread(target=left.sendall, args=(wire._HEADER.pack(len(body), 0) + body,))
+        sender.start()
+        with pytest.raises(wire.WireError, match="more than .* items"):
+            wire.recv(right)
+        sender.join()
