@@ -16,6 +16,7 @@ _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Unicode bidirectional overrides and isolates can make a terminal line read backwards.
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 MARK = "[... {n} more characters cut]"
 
 
@@ -25,7 +26,7 @@ def valid_unicode(text: str) -> str:
         text.encode("utf-8")
         return text
     except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
+        return _SURROGATES.sub("\ufffd", text)
 
 
 def capped(text: str, limit: int) -> str:
