@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import difflib
+import functools
 import re
 import symtable
 from collections.abc import Iterable, Sequence
@@ -29,6 +30,16 @@ _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug"}
 _IPYTHON_LINE = re.compile(
     r"^(?P<indent>[ \t]*)(?:[%!]|\?{1,2}[\w.]|[\w.]+\?{1,2}\s*$|[\w, ]+=\s*[%!])"
 )
+
+# Line breaks as Python's tokenizer sees them (str.splitlines also splits on \f, \x1c, \u2028...,
+# which would shift line numbers inside strings and comments).
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    lines = _LINE_BREAK.split(text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
 
 ChunkKind = Literal["import", "definition", "assignment"]
 
@@ -96,7 +107,7 @@ def suggest(name: str, candidates: Iterable[str]) -> str | None:
 def strip_ipython(text: str) -> str:
     """Replace IPython-only lines by `pass` (same indent, same line count) so that Python parses
     the cell and line numbers still match what the student sees."""
-    lines = text.splitlines()
+    lines = split_lines(text)
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is not None and lines[first].lstrip().startswith("%%"):
         magic = lines[first].lstrip()[2:].split(maxsplit=1)[0] if lines[first].strip() != "%%" else ""
@@ -174,7 +185,7 @@ def _block_starts(lines: list[str]) -> list[int]:
 
 def _salvage(text: str, budget: Budget) -> list[ast.stmt]:
     """Parse each top-level block of a broken unit on its own; keep those that parse."""
-    lines = text.splitlines()
+    lines = split_lines(text)
     starts = _block_starts(lines)
     body: list[ast.stmt] = []
     for start, end in zip(starts, [*starts[1:], len(lines)]):
@@ -228,6 +239,8 @@ def _loads(node: ast.stmt) -> set[str]:
     """Module-level names a top-level statement reads, exactly: a function's own locals and
     parameters are not globals (so `x = ...` at top level is not kept for a `def` using a local x).
     Raises one of _UNREADABLE when the statement is too deep to analyse."""
+    if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Name, ast.Constant)):
+        return {node.value.id} if isinstance(node.value, ast.Name) else set()  # `x = y`, `x = 3`
     inner = list(ast.walk(node))
     if not any(isinstance(n, _SCOPES) for n in inner):
         # One scope: every name read is a module-level name (the common case, and linear).
@@ -259,8 +272,10 @@ class _Candidate:
     kind: ChunkKind
     defines: tuple[str, ...]
     loads: frozenset[str] = frozenset()
+    # True when no other statement shares its lines: its lines then parse on their own.
+    alone: bool = False
 
-    @property
+    @functools.cached_property
     def first_line(self) -> int:
         decorators = getattr(self.node, "decorator_list", [])
         return min([self.node.lineno, *(d.lineno for d in decorators)])
@@ -274,7 +289,7 @@ class _Candidate:
 
     def chunk(self) -> Chunk:
         segment = "\n".join(self.lines[self.first_line - 1 : self.node.end_lineno])
-        if isinstance(_try_parse(segment), BaseException):
+        if not self.alone and isinstance(_try_parse(segment), BaseException):
             segment = ast.unparse(self.node)
         return Chunk(self.unit.filename, self.first_line, segment, self.defines, self.kind)
 
@@ -299,11 +314,12 @@ def extract_code(units: Sequence[SourceUnit], required: Sequence[str] = (), *,
     for unit in units:
         text, body = _parse(unit, problems, budget)
         budget.count(len(body))
-        lines = text.splitlines()
-        for node in body:
+        lines = split_lines(text)
+        for index, node in enumerate(body):
             budget.tick()
             candidate = _candidate(len(candidates), unit, lines, node, problems)
             if candidate is not None:
+                candidate.alone = _alone(body, index, candidate.first_line)
                 candidates.append(candidate)
 
     by_name: dict[str, list[_Candidate]] = {}
@@ -351,6 +367,16 @@ def _other_candidates(name: str, cands: list[_Candidate], chosen: _Candidate | N
     tagged = [c for c in cands if f"exercise:{name}" in c.unit.tags][-1:]
     pool = {c.order: c for c in (*recent, *tagged) if c is not chosen}
     return sorted(pool.values(), key=lambda c: c.rank, reverse=True)
+
+
+def _alone(body: list[ast.stmt], index: int, first_line: int) -> bool:
+    """Whether statement `index` of `body` starts a line and no neighbour shares its lines."""
+    node = body[index]
+    before = body[index - 1].end_lineno if index > 0 else 0
+    after = body[index + 1].lineno if index + 1 < len(body) else None
+    starts_line = node.col_offset == 0 and not getattr(node, "decorator_list", None)
+    return (starts_line and before is not None and before < first_line
+            and node.end_lineno is not None and (after is None or after > node.end_lineno))
 
 
 def _candidate(order: int, unit: SourceUnit, lines: list[str], node: ast.stmt,
