@@ -17,7 +17,7 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Unicode bidirectional overrides and isolates can make a terminal line read backwards.
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
-MARK = "[... {n} more characters cut]"
+MARK = "\n[... {n} more characters cut here ...]\n"
 
 
 def valid_unicode(text: str) -> str:
@@ -30,18 +30,19 @@ def valid_unicode(text: str) -> str:
 
 
 def capped(text: str, limit: int) -> str:
-    """At most `limit` characters, saying how many were cut."""
+    """At most `limit` characters (plus a note saying how many were cut): the head and the tail,
+    since the end of a traceback or of printed output says the most."""
     if len(text) <= limit:
         return text
-    return text[:limit] + MARK.format(n=len(text) - limit)
+    tail = limit // 4
+    return text[: limit - tail] + MARK.format(n=len(text) - limit) + (text[-tail:] if tail else "")
 
 
 def clean(text: object, limit: int) -> str:
     """Report text: valid Unicode, no control characters but newline and tab, capped."""
     value = text if isinstance(text, str) else str(text)
     # Cap first (a 10 MB message is cut before any regex walks it), then clean what is kept.
-    if len(value) > limit:
-        value = value[:limit] + MARK.format(n=len(value) - limit)
+    value = capped(value, limit)
     value = valid_unicode(value).replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROLS.sub("", _ESCAPES.sub("", value))
 
