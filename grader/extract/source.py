@@ -13,6 +13,7 @@ import difflib
 import functools
 import re
 import symtable
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -129,7 +130,10 @@ _UNREADABLE = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowErr
 
 def _try_parse(text: str) -> list[ast.stmt] | BaseException:
     try:
-        return ast.parse(text).body
+        with warnings.catch_warnings():
+            # SyntaxWarnings about the student's literals would print to the grader's stderr.
+            warnings.simplefilter("ignore")
+            return ast.parse(text).body
     except _UNREADABLE as exc:
         return exc
 
@@ -245,7 +249,9 @@ def _loads(node: ast.stmt) -> set[str]:
     if not any(isinstance(n, _SCOPES) for n in inner):
         # One scope: every name read is a module-level name (the common case, and linear).
         return {n.id for n in inner if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    table = symtable.symtable(ast.unparse(node), "<chunk>", "exec")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = symtable.symtable(ast.unparse(node), "<chunk>", "exec")
     found: set[str] = set()
     scopes = [table]
     while scopes:
