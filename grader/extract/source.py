@@ -11,7 +11,6 @@ import ast
 import dataclasses
 import difflib
 import functools
-import re
 import symtable
 import warnings
 from collections.abc import Iterable, Sequence
@@ -19,27 +18,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from grader.extract.budget import Budget, ExtractError
+from grader.extract.parse import UNREADABLE, parse_unit, split_lines, strip_ipython, try_parse
 from grader.results import Problem
 
 __all__ = ["Alternative", "Budget", "Chunk", "ExtractError", "SourceUnit", "StudentCode", "extract_code",
            "strip_ipython", "suggest"]
-
-# Cell magics whose body is still Python (the magic only times or captures it).
-_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug"}
-# A statement-start line that IPython, not Python, understands: %magic, !shell, `x = !cmd`,
-# `obj?` / `??obj` help.
-_IPYTHON_LINE = re.compile(
-    r"^(?P<indent>[ \t]*)(?:[%!]|\?{1,2}[\w.]|[\w.]+\?{1,2}\s*$|[\w, ]+=\s*[%!])"
-)
-
-# Line breaks as Python's tokenizer sees them (str.splitlines also splits on \f, \x1c, \u2028...,
-# which would shift line numbers inside strings and comments).
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-def split_lines(text: str) -> list[str]:
-    lines = _LINE_BREAK.split(text)
-    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 ChunkKind = Literal["import", "definition", "assignment"]
@@ -105,103 +88,6 @@ def suggest(name: str, candidates: Iterable[str]) -> str | None:
     return max(contains, key=len) if contains else None
 
 
-def strip_ipython(text: str) -> str:
-    """Replace IPython-only lines by `pass` (same indent, same line count) so that Python parses
-    the cell and line numbers still match what the student sees."""
-    lines = split_lines(text)
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is not None and lines[first].lstrip().startswith("%%"):
-        magic = lines[first].lstrip()[2:].split(maxsplit=1)[0] if lines[first].strip() != "%%" else ""
-        if magic not in _PYTHON_CELL_MAGICS:
-            return ""  # %%bash, %%writefile, %%html...: not Python at all
-        lines[first] = "pass"
-    cleaned = []
-    for line in lines:
-        match = _IPYTHON_LINE.match(line)
-        cleaned.append(f"{match.group('indent')}pass" if match else line)
-    return "\n".join(cleaned)
-
-
-# Anything that stops the parser or the analysis on one cell: a syntax error, a string with a
-# NUL byte (ValueError), an expression nested past the parser's stack (RecursionError), one too
-# big for memory. Each is a problem of that cell, never of the grader.
-_UNREADABLE = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
-
-
-def _try_parse(text: str) -> list[ast.stmt] | BaseException:
-    try:
-        with warnings.catch_warnings():
-            # SyntaxWarnings about the student's literals would print to the grader's stderr.
-            warnings.simplefilter("ignore")
-            return ast.parse(text).body
-    except _UNREADABLE as exc:
-        return exc
-
-
-def _parse(unit: SourceUnit, problems: list[Problem], budget: Budget) -> tuple[str, list[ast.stmt]]:
-    """The text parsed and its top-level statements; on a syntax error, what can be salvaged."""
-    budget.tick()
-    first = _try_parse(unit.text)
-    if isinstance(first, list):
-        return unit.text, first
-    text = strip_ipython(unit.text)
-    second = _try_parse(text) if text != unit.text else first
-    if isinstance(second, list):
-        return text, second
-    exc = second
-    if isinstance(exc, SyntaxError):
-        line = exc.lineno or 1
-        message = f"Syntax error in {unit.filename}, line {line}: {exc.msg}."
-        where = f"{unit.filename}, line {line}"
-    else:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else "too large or malformed"
-        message = f"{unit.filename} could not be read by Python's parser (an expression {reason})."
-        where = unit.filename
-    problems.append(
-        Problem(
-            message=message,
-            where=where,
-            hint="The definitions elsewhere in this cell were still read; fix the line so the cell runs.",
-            severity="error",
-        )
-    )
-    return text, _salvage(text, budget)
-
-
-def _block_starts(lines: list[str]) -> list[int]:
-    """Where each top-level block of a broken unit starts, in one pass: a decorator stays with
-    what it decorates, a backslash continuation with its line."""
-    starts: list[int] = []
-    # True while every line since the last start is a decorator or blank (and it is one).
-    decorators_only = False
-    for i, line in enumerate(lines):
-        top_level = bool(line) and line[0] not in " \t#)]}" and not line.startswith(("else", "elif", "except", "finally"))
-        if top_level and starts:
-            if lines[i - 1].rstrip().endswith("\\") or decorators_only:
-                top_level = False
-        if top_level:
-            starts.append(i)
-            decorators_only = line.startswith("@")
-        elif decorators_only and line.strip() and not line.startswith("@"):
-            decorators_only = False
-    return starts
-
-
-def _salvage(text: str, budget: Budget) -> list[ast.stmt]:
-    """Parse each top-level block of a broken unit on its own; keep those that parse."""
-    lines = split_lines(text)
-    starts = _block_starts(lines)
-    body: list[ast.stmt] = []
-    for start, end in zip(starts, [*starts[1:], len(lines)]):
-        budget.tick()
-        parsed = _try_parse("\n".join(lines[start:end]))
-        if isinstance(parsed, BaseException):
-            continue
-        for node in parsed:
-            ast.increment_lineno(node, start)
-        body.extend(parsed)
-    return body
-
 
 def _bound_by_import(node: ast.Import | ast.ImportFrom) -> tuple[str, ...]:
     names = []
@@ -242,7 +128,7 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.
 def _loads(node: ast.stmt) -> set[str]:
     """Module-level names a top-level statement reads, exactly: a function's own locals and
     parameters are not globals (so `x = ...` at top level is not kept for a `def` using a local x).
-    Raises one of _UNREADABLE when the statement is too deep to analyse."""
+    Raises one of UNREADABLE when the statement is too deep to analyse."""
     if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Name, ast.Constant)):
         return {node.value.id} if isinstance(node.value, ast.Name) else set()  # `x = y`, `x = 3`
     inner = list(ast.walk(node))
@@ -295,7 +181,7 @@ class _Candidate:
 
     def chunk(self) -> Chunk:
         segment = "\n".join(self.lines[self.first_line - 1 : self.node.end_lineno])
-        if not self.alone and isinstance(_try_parse(segment), BaseException):
+        if not self.alone and isinstance(try_parse(segment), BaseException):
             segment = ast.unparse(self.node)
         return Chunk(self.unit.filename, self.first_line, segment, self.defines, self.kind)
 
@@ -318,7 +204,7 @@ def extract_code(units: Sequence[SourceUnit], required: Sequence[str] = (), *,
     problems: list[Problem] = []
     candidates: list[_Candidate] = []
     for unit in units:
-        text, body = _parse(unit, problems, budget)
+        text, body = parse_unit(unit.filename, unit.text, problems, budget)
         budget.count(len(body))
         lines = split_lines(text)
         for index, node in enumerate(body):
@@ -398,7 +284,7 @@ def _candidate(order: int, unit: SourceUnit, lines: list[str], node: ast.stmt,
             return None  # top-level behaviour: never run
     try:
         loads = frozenset(_loads(node))
-    except _UNREADABLE:
+    except UNREADABLE:
         problems.append(
             Problem(
                 message=f"{', '.join(defines)} in {unit.filename}, line {node.lineno} is nested too deeply to be read; it was left out.",
@@ -461,7 +347,7 @@ def _assemble(units: Sequence[SourceUnit], candidates: list[_Candidate], chosen_
         budget.tick()
         try:
             chunks.append(cand.chunk())
-        except _UNREADABLE:
+        except UNREADABLE:
             continue  # parsed once already: only a pathological unparse gets here
     return StudentCode(
         chunks=tuple(chunks),
