@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml requirements.lock
 # Grade the bundled examples (instructor view: public and hidden tests); reports land in out/.
 demo: $(STAMP)
 	@for f in reference/tp1/tp1_solution.ipynb examples/tp1/*.ipynb examples/tp1/*.py; do \
-		echo "== $$f"; $(BIN)/grade local "$$f" --hidden --out out/ || exit $$?; echo; \
+		echo "== $$f"; $(BIN)/grade local "$$f" --assignment tp1 --hidden --out out/ || exit $$?; echo; \
 	done
 
 # Tests that need MNIST read it from GRADER_DATA_DIR; unless that is set, from the mini copy in

@@ -17,6 +17,7 @@ from grader.data import ENV_VAR, DataConfig
 from grader.pipeline import GradingError, grade_file
 from grader.report import summary_table, write_html, write_json
 from grader.run.sandbox import SandboxPolicy
+from grader.text import for_terminal
 
 EXIT_GRADED, EXIT_CANNOT_GRADE, EXIT_GRADER_FAILED = 0, 2, 3
 
@@ -31,7 +32,7 @@ def local(path: Path, *, assignment: str | None = None, hidden: bool = False, ou
                             policy=SandboxPolicy(enabled=sandbox), data=DataConfig.resolve(data_dir, download))
         spec = load_assignment(course, result.assignment)
     except (GradingError, AssignmentError) as exc:
-        print(f"grade: {exc}", file=sys.stderr)
+        print(f"grade: {for_terminal(str(exc))}", file=sys.stderr)  # it may quote a file's name
         return EXIT_CANNOT_GRADE
     out = out or Path.cwd()
     out.mkdir(parents=True, exist_ok=True)

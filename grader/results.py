@@ -76,6 +76,9 @@ class GradeResult:
     sandbox: str = ""
     seed: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
+    # Where the assignment graded against was chosen: "named by the instructor", "the course's
+    # only assignment", or (a student's self-check only) "from the notebook's metadata" / tags.
+    assignment_source: str = ""
 
     @property
     def graded(self) -> bool:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grader.assignment import Assignment
+from grader.extract.budget import Budget, ExtractError
 from grader.extract.notebook import NotebookError, NotebookFacts, collect_answers, read_notebook
-from grader.extract.source import Chunk, SourceUnit, StudentCode, extract_code, suggest
+from grader.extract.source import Alternative, Chunk, SourceUnit, StudentCode, extract_code, suggest
 from grader.intake import Submission
 from grader.results import Answer, Problem
 
-__all__ = ["Extracted", "NotebookError", "extract", "Chunk", "StudentCode", "suggest", "read_notebook"]
+__all__ = ["Alternative", "Extracted", "ExtractError", "NotebookError", "extract", "Chunk", "StudentCode", "suggest",
+           "read_notebook"]
 
 
 @dataclass(frozen=True)
@@ -23,14 +25,15 @@ class Extracted:
 
 
 def extract(submission: Submission, assignment: Assignment) -> Extracted:
+    """Raises NotebookError (an unreadable notebook) or ExtractError (code beyond the budget)."""
     facts: NotebookFacts | None = None
     if submission.kind == "notebook":
         facts = read_notebook(submission.text, submission.filename)
         units = facts.units
     else:
         units = (SourceUnit(submission.filename, submission.text),)
-    code = extract_code(units, required=assignment.code_names)
-    problems = list(code.problems)
+    code = extract_code(units, required=assignment.code_names, budget=Budget(submission.filename))
+    problems = list(facts.problems if facts else ()) + list(code.problems)
     for name in assignment.code_names:
         if name not in code.origins:
             guess = code.suggestion(name)

@@ -20,9 +20,11 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from grader.report.sanitize import sanitize
 from grader.results import ExerciseResult, GradeResult, TestResult
+from grader.text import for_terminal
 
-__all__ = ["render_html", "write_html", "write_json", "summary_table"]
+__all__ = ["render_html", "sanitize", "write_html", "write_json", "summary_table"]
 
 TEMPLATE = "report.html.j2"
 GRADER_ERROR_NOTE = "grader error: not counted against you until your instructor checks it"
@@ -144,18 +146,21 @@ def write_json(result: GradeResult, path: Path) -> Path:
 
 
 def _fit(text: str, width: int) -> str:
+    text = for_terminal(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _wrapped(text: str, prefix: str) -> list[str]:
-    return textwrap.wrap(" ".join(text.split()), width=TABLE_WIDTH, initial_indent=prefix,
-                         subsequent_indent="  ") or [prefix.rstrip()]
+    """Wrapped lines for the terminal; nothing from the submission can move the cursor, clear
+    the screen or redraw a line (escapes and control characters are dropped)."""
+    return textwrap.wrap(" ".join(for_terminal(text).split()), width=TABLE_WIDTH,
+                         initial_indent=for_terminal(prefix), subsequent_indent="  ") or [for_terminal(prefix).rstrip()]
 
 
 def summary_table(result: GradeResult) -> str:
     """A plain-text table for the terminal: exercises, total, then grader errors and
     error-level problems, one line (wrapped under 80 columns) each."""
-    names = [e.name for e in result.exercises] + ["exercise", "total"]
+    names = [for_terminal(e.name) for e in result.exercises] + ["exercise", "total"]
     name_w = min(max(len(n) for n in names), NAME_WIDTH)
     scores = [f"{fmt_score(e.score)}/{fmt_score(e.max_score)}" for e in result.exercises]
     total = f"{fmt_score(result.score)}/{fmt_score(result.max_score)}"

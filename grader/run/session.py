@@ -68,8 +68,26 @@ def _isolated_pytest(tests_root: Path) -> Iterator[None]:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved_env
 
 
+class _OnlyExercises:
+    """Deselects every test but those of the given exercises (by their exercise marker)."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        def wanted(item: pytest.Item) -> bool:
+            marker = item.get_closest_marker("exercise")
+            return bool(marker and marker.args and str(marker.args[0]) in self.names)
+
+        config.hook.pytest_deselected(items=[i for i in items if not wanted(i)])
+        items[:] = [i for i in items if wanted(i)]
+
+
 def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hidden: bool, seed: int,
-              policy: SandboxPolicy | None = None, data: DataConfig = DataConfig()) -> RunOutcome:
+              policy: SandboxPolicy | None = None, data: DataConfig = DataConfig(),
+              exercises: set[str] | None = None) -> RunOutcome:
+    """`exercises`: run only the tests of these exercises (default: all)."""
     paths = [assignment.public_tests] + ([assignment.hidden_tests] if hidden else [])
     paths = [p for p in paths if p.is_dir()]
     if not paths:
@@ -98,7 +116,8 @@ def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hi
     ]
     try:
         with _isolated_pytest(assignment.root), contextlib.redirect_stdout(io.StringIO()) as noise:
-            code = pytest.main(args, plugins=[plugin])
+            extra = [_OnlyExercises(exercises)] if exercises is not None else []
+            code = pytest.main(args, plugins=[*extra, plugin])
         runtime.close()  # first: its output is complete once the worker is gone
         output = runtime.output()
     finally:

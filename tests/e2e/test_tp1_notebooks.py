@@ -75,14 +75,14 @@ def test_grading_is_deterministic(grade_tp1, tp1):
 
 
 def test_grade_local_writes_a_report_and_json_and_exits_zero(tmp_path, capsys):
-    code = cli.main(["local", str(ROOT / "examples" / "tp1" / "bob_missing_relu.ipynb"), "--hidden",
-                     "--out", str(tmp_path), "--json", str(tmp_path / "r.json")])
+    code = cli.main(["local", str(ROOT / "examples" / "tp1" / "bob_missing_relu.ipynb"), "--assignment", "tp1",
+                     "--hidden", "--out", str(tmp_path), "--json", str(tmp_path / "r.json")])
     out = capsys.readouterr().out
     assert code == 0
     assert "MLPNet" in out and "partial" in out
     data = json.loads((tmp_path / "r.json").read_text())
     assert {"student", "assignment", "score", "max_score", "exercises", "problems"} <= set(data)
-    assert data["assignment"] == "tp1"  # guessed from the notebook's metadata
+    assert data["assignment"] == "tp1" and data["assignment_source"] == "named by the instructor"
     mlp = next(e for e in data["exercises"] if e["name"] == "MLPNet")
     assert mlp["score"] < mlp["max_score"]
     assert {t["status"] for t in mlp["tests"]} <= {"passed", "failed", "error", "timeout", "missing"}

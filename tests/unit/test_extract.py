@@ -61,14 +61,34 @@ def test_last_definition_wins_and_the_report_says_so():
     assert "defined 3 times (cell 2, cell 5, cell 9)" in code.problems[0].message
 
 
-def test_the_starters_tagged_cell_wins_over_a_later_scratch_definition():
+def test_every_definition_of_a_contract_name_is_kept_as_a_candidate_the_last_one_first():
     units = [
         SourceUnit("cell 3", "def train():\n    return 'graded'\n", ("exercise:train",)),
         SourceUnit("cell 8", "def train():\n    return 'scratch'\n"),
     ]
-    code = extract_code(units)
+    code = extract_code(units, required=["train"])
+    assert code.origins["train"] == "cell 8"
+    [alternative] = code.alternatives["train"]
+    assert alternative.where == "cell 3" and alternative.code.origins["train"] == "cell 3"
+    assert "'graded'" in alternative.code.chunks[0].source
+
+
+def test_the_cell_the_kernel_ran_last_is_the_default_candidate():
+    units = [
+        SourceUnit("cell 3", "def train():\n    return 1\n", execution_count=9),
+        SourceUnit("cell 8", "def train():\n    return 2\n", execution_count=4),
+    ]
+    code = extract_code(units, required=["train"])
     assert code.origins["train"] == "cell 3"
-    assert "tagged" in code.problems[0].message
+    assert [a.where for a in code.alternatives["train"]] == ["cell 8"]
+
+
+def test_candidates_are_capped_to_the_most_recent_plus_the_tagged_one():
+    units = [SourceUnit("cell 1", "def f():\n    return 0\n", ("exercise:f",))]
+    units += [SourceUnit(f"cell {i}", f"def f():\n    return {i}\n") for i in range(2, 12)]
+    code = extract_code(units, required=["f"])
+    assert code.origins["f"] == "cell 11"
+    assert [a.where for a in code.alternatives["f"]] == ["cell 10", "cell 9", "cell 8", "cell 1"]
 
 
 def test_a_syntax_error_hides_neither_other_cells_nor_other_definitions_of_its_cell():

@@ -133,3 +133,35 @@ def test_a_worker_killed_mid_test_fails_that_test_and_the_rest_still_run(tmp_pat
     assert (killed.status, killed.points) == ("error", 0.0)
     assert "SIGKILL (often: out of memory)" in killed.message
     assert tests["test_g_runs"].status == "passed" and tests["test_g_warns_but_passes"].status == "passed"
+
+
+def test_every_definition_of_a_contract_name_is_graded_and_the_best_kept(tmp_path):
+    root = make_course(tmp_path)
+    # A correct f, then a broken experiment below it (the default: the last one).
+    result = grade(root, """
+        def f():
+            return 1
+
+        def g():
+            pass
+
+        def f():
+            return "experiment"
+    """, hidden=False)
+    f = next(e for e in result.exercises if e.name == "f")
+    assert f.score == f.max_score == 1
+    assert f.source == "student.py, line 2, the best of 2 definitions"
+    assert any("graded the definition in student.py, line 2" in p.message and p.severity == "info"
+               for p in result.problems)
+
+
+def test_only_the_named_exercises_tests_run_when_asked(tmp_path):
+    from grader.extract import extract
+    from grader.run.session import run_tests
+
+    root = make_course(tmp_path)
+    (tmp_path / "s.py").write_text("def f():\n    return 1\ndef g():\n    pass\n")
+    spec = load_assignment(root, "mini")
+    submission = read_submission(tmp_path / "s.py")
+    outcome = run_tests(spec, extract(submission, spec), "s.py", hidden=False, seed=0, exercises={"f"})
+    assert [t.exercise for t in outcome.tests] == ["f"]
