@@ -15,7 +15,7 @@ import pytest
 
 from grader.batch import message as message_module
 from grader.batch.mail import MailError, read_inbox
-from grader.intake import IntakeError, read_bytes
+from grader.intake import MAX_ARCHIVE_TOTAL_BYTES, IntakeError, read_bytes
 
 NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
 RECEIVED = "from mail.example.net by mx.univ.example with ESMTPS id 4F1; Tue, 10 Mar 2026 09:12:33 +0100 (CET)"
@@ -106,7 +106,7 @@ def test_corrupt_notebook_is_carried_as_bytes_for_the_batch_to_report(tmp_path):
 def test_zip_bomb_is_carried_at_its_small_size_and_refused_by_the_intake(tmp_path):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("tp1.ipynb", b"\0" * (110 * 1024 * 1024))
+        archive.writestr("tp1.ipynb", b"\0" * (MAX_ARCHIVE_TOTAL_BYTES + (1 << 20)))
     bomb = buffer.getvalue()
     assert len(bomb) < 1024 * 1024
     (item,) = items(mbox(tmp_path / "a.mbox", mail(files=[("tp1.zip", bomb, "application/zip")])))
