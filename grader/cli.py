@@ -66,6 +66,25 @@ def validate(slugs: Sequence[str], *, course: Path | None = None, seeds: int = 3
     return 0 if all(c.ok for c in checks) else 1
 
 
+def batch(inbox: Path, *, out: Path | None = None, assignment: str | None = None, roster: Path | None = None,
+          workers: int = 0, deadline: str | None = None, late: str | None = None, count: str = "latest",
+          regrade: bool = False, send: bool = False, course: Path | None = None, sandbox: bool = True,
+          data_dir: Path | None = None) -> int:
+    """Grade a mailbox (or a folder of saved submissions) into a folder of reports and gradebooks."""
+    from grader.batch.run import BatchError, Options, batch as run_batch, parse_deadline
+
+    try:
+        options = Options(assignment=assignment, roster=roster, workers=workers, deadline=parse_deadline(deadline),
+                          late=late, count=count, regrade=regrade, send=send, sandbox=sandbox,
+                          data=DataConfig.resolve(data_dir))
+        summary = run_batch(inbox, out or Path("graded"), course=course, options=options)
+    except (BatchError, AssignmentError) as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_GRADE
+    print(summary.line())
+    return EXIT_GRADER_FAILED if summary.grader_failed else EXIT_GRADED
+
+
 def assign_starter(solution: Path, *, out: Path | None = None, assignment: str | None = None,
                    course: Path | None = None) -> int:
     """Write the starter notebook for a solution notebook."""
@@ -141,6 +160,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sandbox", dest="sandbox", action="store_false", help="run without the OS sandbox")
     p.add_argument("--data-dir", type=Path, metavar="DIR", help=f"data sets folder (default: ${ENV_VAR})")
 
+    p = verbs.add_parser("batch", help="grade a mailbox of submissions: reports, gradebooks, dashboard, replies")
+    p.add_argument("inbox", type=Path, help="an mbox file, a Maildir, a folder of .eml files or of saved submissions")
+    p.add_argument("--assignment", "-a", help="assignment slug for every submission (default: matched by subject)")
+    p.add_argument("--roster", type=Path, help="CSV of students: id, names, one or more emails")
+    p.add_argument("--out", type=Path, help="output folder, also holding the batch's state (default: ./graded)")
+    p.add_argument("--workers", type=int, default=0, help="submissions graded at a time (default: one per CPU)")
+    p.add_argument("--deadline", metavar="ISO", help="e.g. 2026-12-01T23:59+01:00 (no zone: UTC)")
+    p.add_argument("--late", metavar="POLICY", help="late policy, e.g. '10%%/day,floor=50%%' or 'refuse'")
+    p.add_argument("--count", choices=("latest", "best"), default="latest",
+                   help="which submission before the deadline counts (default: latest)")
+    p.add_argument("--regrade", action="store_true", help="grade again what was already graded")
+    p.add_argument("--send", action="store_true", help="send the replies by SMTP (settings from config or environment)")
+    p.add_argument("--no-sandbox", dest="sandbox", action="store_false", help="run without the OS sandbox")
+    p.add_argument("--data-dir", type=Path, metavar="DIR", help=f"data sets folder (default: ${ENV_VAR})")
+
     p = verbs.add_parser("assign", help="make the starter notebook from a solution notebook")
     p.add_argument("solution", type=Path, help="notebook with ### BEGIN SOLUTION / ### END SOLUTION regions")
     p.add_argument("--out", type=Path, help="starter to write (default: the assignment's starter)")
@@ -164,6 +198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verb == "validate":
         return validate(args.slugs, course=args.course, seeds=args.seeds, jobs=args.jobs,
                         sandbox=args.sandbox, data_dir=args.data_dir)
+    if args.verb == "batch":
+        return batch(args.inbox, out=args.out, assignment=args.assignment, roster=args.roster, workers=args.workers,
+                     deadline=args.deadline, late=args.late, count=args.count, regrade=args.regrade, send=args.send,
+                     course=args.course, sandbox=args.sandbox, data_dir=args.data_dir)
     if args.verb == "assign":
         return assign_starter(args.solution, out=args.out, assignment=args.assignment, course=args.course)
     if args.verb == "release":
