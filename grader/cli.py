@@ -14,9 +14,10 @@ from pathlib import Path
 
 from grader.assignment import AssignmentError, find_course_root, list_assignments, load_assignment
 from grader.data import ENV_VAR, DataConfig
-from grader.pipeline import GradingError, grade_file
+from grader.intake import IntakeError, read_submission
+from grader.jobs import COULD_NOT_GRADE, GradeJob, assignment_digest, grade_job
+from grader.pipeline import GradingError, guess_assignment
 from grader.report import summary_table, write_html, write_json
-from grader.run.sandbox import SandboxPolicy
 
 EXIT_GRADED, EXIT_CANNOT_GRADE, EXIT_GRADER_FAILED = 0, 2, 3
 
@@ -27,12 +28,20 @@ def local(path: Path, *, assignment: str | None = None, hidden: bool = False, ou
     """Grade one submission, print a summary, write the HTML report (and JSON if asked)."""
     try:
         course = course or find_course_root()
-        result = grade_file(path, assignment=assignment, course=course, hidden=hidden, seed=seed,
-                            policy=SandboxPolicy(enabled=sandbox), data=DataConfig.resolve(data_dir, download))
-        spec = load_assignment(course, result.assignment)
-    except (GradingError, AssignmentError) as exc:
+        submission = read_submission(Path(path))
+        spec = load_assignment(course, assignment or guess_assignment(submission, course))
+    except (IntakeError, GradingError, AssignmentError) as exc:
         print(f"grade: {exc}", file=sys.stderr)
         return EXIT_CANNOT_GRADE
+    config = DataConfig.resolve(data_dir, download)
+    job = GradeJob(data=Path(path).read_bytes(), filename=Path(path).name, student="", assignment=spec.slug,
+                   assignment_digest=assignment_digest(spec), hidden=hidden, seed=seed,
+                   data_root=str(config.root) if config.root else None, download=config.download, sandbox=sandbox)
+    outcome = grade_job(job, course)
+    result = outcome.result
+    if result is None:
+        print(f"grade: {outcome.message}", file=sys.stderr)
+        return EXIT_CANNOT_GRADE if outcome.status == COULD_NOT_GRADE else EXIT_GRADER_FAILED
     out = out or Path.cwd()
     out.mkdir(parents=True, exist_ok=True)
     html = write_html(result, out / f"{Path(path).stem}.{result.assignment}.report.html",
