@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -80,7 +80,8 @@ class GradeJob:
     assignment_digest: str = ""
     hidden: bool = True
     seed: int | None = None
-    # Where tests find data sets (a folder on the grading machine), and whether to download.
+    # Where tests find data sets (a folder on the grading machine; None: that machine's own
+    # configuration, $GRADER_DATA_DIR), and whether to download.
     data_root: str | None = None
     download: bool = False
     sandbox: bool = True
@@ -101,7 +102,7 @@ class GradeJob:
 
     @property
     def data_config(self) -> DataConfig:
-        return DataConfig(Path(self.data_root) if self.data_root else None, self.download)
+        return DataConfig.resolve(self.data_root, self.download)
 
     @classmethod
     def from_file(cls, path: Path, *, student: str = "", assignment: str, course: Path | None = None,
@@ -182,29 +183,59 @@ def grade_job(job: GradeJob, course: Path) -> GradeOutcome:
 
 def _crashed(job: GradeJob, exc: BaseException) -> GradeOutcome:
     return GradeOutcome(job.key, GRADER_FAILED, None,
-                        f"The grading process died while grading this submission ({type(exc).__name__}); "
+                        f"The grading process failed on this submission ({type(exc).__name__}: {exc}); "
                         "it was not graded and is not at fault. Rerun the batch to try again.",
                         time.time(), 0.0, "", grader_version(), job.assignment_digest, job.label)
 
 
-ExecutorSource = Executor | Callable[[], Executor]
+class ProcessPool(Executor):
+    """A process pool that can be rebuilt after one of its processes died (BrokenProcessPool).
+    Its processes are spawned, never forked: the coordinator may have loaded torch, which does
+    not survive a fork, and a forked child would inherit whatever the coordinator holds."""
+
+    def __init__(self, workers: int = 0) -> None:
+        import multiprocessing
+
+        self.workers = workers or max(1, os.cpu_count() or 1)
+        self._context = multiprocessing.get_context("spawn")
+        self._pool = self._make()
+
+    def _make(self) -> Executor:
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+
+    @property
+    def _max_workers(self) -> int:
+        return self.workers
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def rebuild(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._make()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
-def grade_many(jobs: Iterable[GradeJob], executor: ExecutorSource, course: Path, *,
+def grade_many(jobs: Iterable[GradeJob], executor: Executor, course: Path, *,
                on_done: Callable[[GradeOutcome], None] | None = None, max_in_flight: int = 0,
                run: Callable[[GradeJob, Path], GradeOutcome] = grade_job) -> Iterator[GradeOutcome]:
     """Run `jobs` over `executor` and yield each outcome as it finishes (not in job order).
 
-    `executor` is an Executor, or a function that makes one: only then can a broken process pool
-    be replaced (with a bare Executor, the jobs it held become "grader failed"). Jobs are taken
+    Any `concurrent.futures.Executor` will do (a ProcessPool, a ThreadPoolExecutor, a Dask
+    client's executor). If one of its processes dies, every job it held fails at once: with an
+    executor that has a `rebuild()` method (ProcessPool) the pool is rebuilt and those jobs run
+    again one at a time, so only the job that kills its process alone is a "grader failed";
+    with any other executor they are all "grader failed" and so is what is left. Jobs are taken
     from `jobs` lazily, at most `max_in_flight` at a time (default: twice the executor's
-    workers), so a batch of thousands holds only a few submissions in memory. `on_done` is
-    called with each outcome, in this thread, before it is yielded.
+    workers), so a batch of thousands holds a few submissions in memory. `on_done` is called
+    with each outcome, in this thread, before it is yielded.
     """
-    make = executor if callable(executor) and not isinstance(executor, Executor) else None
-    pool: Executor = make() if make else executor  # type: ignore[assignment]
-    owned = make is not None
-    limit = max_in_flight or 2 * max(1, getattr(pool, "_max_workers", os.cpu_count() or 1))
+    rebuild = getattr(executor, "rebuild", None)
+    limit = max_in_flight or 2 * max(1, getattr(executor, "_max_workers", os.cpu_count() or 1))
     pending = iter(jobs)
     suspects: list[GradeJob] = []  # held by a pool that broke: run again, one at a time
     in_flight: dict[Future[GradeOutcome], GradeJob] = {}
@@ -214,73 +245,47 @@ def grade_many(jobs: Iterable[GradeJob], executor: ExecutorSource, course: Path,
             on_done(outcome)
         return outcome
 
-    try:
-        exhausted = False
-        while True:
-            isolated = bool(suspects)
-            if isolated and not in_flight:
-                in_flight[pool.submit(run, suspects[0], course)] = suspects.pop(0)
-            while not isolated and not exhausted and len(in_flight) < limit:
-                job = next(pending, None)
-                if job is None:
-                    exhausted = True
-                    break
-                in_flight[pool.submit(run, job, course)] = job
-            if not in_flight:
-                if suspects:
-                    continue
-                return
-            done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            broken: list[tuple[GradeJob, BaseException]] = []
-            for future in done:
-                job = in_flight.pop(future)
-                try:
-                    yield finish(future.result())
-                except BrokenProcessPool as exc:
-                    broken.append((job, exc))
-                except Exception as exc:  # the executor itself failed (pickling, a remote error)
-                    yield finish(_crashed(job, exc))
-            if broken:
-                # Every future of a broken pool fails: collect them all, then rebuild.
-                for future, job in list(in_flight.items()):
-                    try:
-                        future.result()
-                    except BaseException as exc:  # noqa: BLE001 - each is a broken-pool error
-                        broken.append((job, exc))
-                    else:
-                        yield finish(future.result())
-                in_flight.clear()
-                alone = isolated and len(broken) == 1
-                if alone:  # it ran alone and killed its process: this one is at fault
-                    yield finish(_crashed(*broken[0]))
-                elif make is None:
-                    for job, exc in broken:
-                        yield finish(_crashed(job, exc))
-                else:
-                    suspects.extend(job for job, _ in broken)
-                if make is not None:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    pool = make()
-                elif broken and not alone:
-                    return_remaining = list(pending)
-                    for job in return_remaining:
-                        yield finish(_crashed(job, BrokenProcessPool("the pool is broken")))
-                    return
-    finally:
-        if owned:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
-def process_pool(workers: int = 0) -> Callable[[], Executor]:
-    """A factory of process pools for `grade_many`: spawned processes (this one may have loaded
-    torch, which must never be forked), `workers` of them (default: one per core)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    count = workers or max(1, os.cpu_count() or 1)
-    context = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
-    return functools.partial(ProcessPoolExecutor, max_workers=count, mp_context=context)
-
-
-def with_label(job: GradeJob, label: str) -> GradeJob:
-    return replace(job, label=label)
+    exhausted = False
+    while True:
+        isolated = bool(suspects)
+        if isolated and not in_flight:
+            suspect = suspects.pop(0)
+            in_flight[executor.submit(run, suspect, course)] = suspect
+        while not isolated and not exhausted and len(in_flight) < limit:
+            job = next(pending, None)
+            if job is None:
+                exhausted = True
+            else:
+                in_flight[executor.submit(run, job, course)] = job
+        if not in_flight:
+            return
+        done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+        broken: list[GradeJob] = []
+        for future in done:
+            job = in_flight.pop(future)
+            try:
+                yield finish(future.result())
+            except BrokenProcessPool:
+                broken.append(job)
+            except Exception as exc:  # the executor itself failed (pickling, a remote error)
+                yield finish(_crashed(job, exc))
+        if not broken:
+            continue
+        # Every future of a broken pool fails: wait for them all, then decide.
+        for future, job in list(in_flight.items()):
+            try:
+                outcome = future.result()
+            except Exception:  # noqa: BLE001 - a broken-pool error, or the executor's own
+                broken.append(job)
+            else:
+                yield finish(outcome)
+        in_flight.clear()
+        if rebuild is None:
+            for job in [*broken, *suspects, *pending]:
+                yield finish(_crashed(job, BrokenProcessPool()))
+            return
+        rebuild()
+        if isolated:  # it ran alone and killed its process: this one is at fault
+            yield finish(_crashed(broken[0], BrokenProcessPool()))
+        else:
+            suspects.extend(broken)

@@ -17,7 +17,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import Any
 from grader.assignment import Assignment, find_course_root, list_assignments, load_assignment
 from grader.batch.state import Attempt, MessageRow, State
 from grader.data import DataConfig
-from grader.jobs import GradeJob, GradeOutcome, assignment_digest, grade_many, process_pool
+from grader.jobs import GradeJob, GradeOutcome, ProcessPool, assignment_digest, grade_many
 
 # A student's folder is named after their id (or address): anything else is replaced.
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")
@@ -115,8 +115,13 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
                 counts[outcome.status] = counts.get(outcome.status, 0) + 1
                 bar.advance(outcome)
 
-            for _ in grade_many(jobs, executor or process_pool(options.workers), course, on_done=done):
-                pass
+            pool = executor or (ProcessPool(options.workers) if jobs else None)
+            try:
+                for _ in grade_many(jobs, pool, course, on_done=done):
+                    pass
+            finally:
+                if executor is None and pool is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
         del jobs
         from grader.batch.outputs import write_outputs
 
@@ -234,12 +239,3 @@ def parse_deadline(text: str | None) -> datetime | None:
         raise BatchError(f"--deadline {text!r} is not an ISO 8601 time; write e.g. 2026-12-01T23:59+01:00.") from None
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
-
-def default_workers() -> int:
-    """One grading per core: each runs its trusted side here and its student code in a worker
-    process that mostly computes, so more would only make them wait for each other."""
-    return max(1, os.cpu_count() or 1)
-
-
-def describe(summary: Summary, counts: Sequence[int] = ()) -> str:
-    return summary.line()
