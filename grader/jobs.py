@@ -18,6 +18,8 @@ import functools
 import hashlib
 import os
 import socket
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -138,6 +140,12 @@ class GradeOutcome:
         return self.status == GRADED
 
 
+# The trusted side runs pytest in this process (grader.run.session), and pytest's capture and
+# terminal state are per process: gradings in one process take turns. Thread executors are
+# correct but do not grade in parallel; processes (ProcessPool) do.
+_ONE_AT_A_TIME = threading.Lock()
+
+
 def grade_job(job: GradeJob, course: Path) -> GradeOutcome:
     """Grade one job against this machine's copy of the course. Never raises."""
     from grader.pipeline import GradingError, grade_submission
@@ -167,8 +175,9 @@ def grade_job(job: GradeJob, course: Path) -> GradeOutcome:
             return outcome(GRADER_FAILED, None, str(exc), digest)
         try:
             submission = read_bytes(job.data, job.filename, student=job.student)
-            result = grade_submission(submission, spec, hidden=job.hidden, seed=job.seed, policy=policy,
-                                      data=job.data_config)
+            with _ONE_AT_A_TIME:
+                result = grade_submission(submission, spec, hidden=job.hidden, seed=job.seed, policy=policy,
+                                          data=job.data_config)
         except (IntakeError, GradingError) as exc:
             return outcome(COULD_NOT_GRADE, None, str(exc), digest)
         if result.grader_error:
@@ -203,7 +212,8 @@ class ProcessPool(Executor):
     def _make(self) -> Executor:
         from concurrent.futures import ProcessPoolExecutor
 
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context,
+                                   initializer=_die_with_parent, initargs=(os.getpid(),))
 
     @property
     def _max_workers(self) -> int:
@@ -218,6 +228,20 @@ class ProcessPool(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A pool process dies with the process that started it (Linux): a coordinator killed with
+    SIGKILL leaves no grading behind, and each grading's sandbox dies with its pool process."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above: nothing to serve
+        os._exit(1)
 
 
 def grade_many(jobs: Iterable[GradeJob], executor: Executor, course: Path, *,

@@ -134,9 +134,9 @@ class State:
                                 [(row.key, i, name, sha, ctype, size)
                                  for i, (name, sha, ctype, size) in enumerate(attachments)])
             self.db.execute("DELETE FROM attempts WHERE message_key = ?", (row.key,))
-            for attempt, job in attempts:
+            for index, (attempt, job) in enumerate(attempts):
                 self.db.execute("INSERT INTO attempts VALUES (?,?,?,?,?,?,?,?,?,?)",
-                                (attempt.key, attempt.message_key, 0, attempt.student, attempt.assignment,
+                                (attempt.key, attempt.message_key, index, attempt.student, attempt.assignment,
                                  _when(attempt.sent_at), attempt.filename, job.sha256 if job else "",
                                  int(attempt.from_body), attempt.job_key))
                 if job is not None:
@@ -195,7 +195,7 @@ class State:
             """SELECT a.key, a.student, a.assignment, a.sent_at, a.filename, a.message_key, a.job_key, a.from_body,
                       o.status, o.message, o.result
                FROM attempts a LEFT JOIN outcomes o ON o.job_key = a.job_key
-               ORDER BY a.assignment, a.student, a.sent_at, a.key""").fetchall()
+               ORDER BY a.assignment, a.student, a.sent_at, a.message_key, a.idx""").fetchall()
         for r in rows:
             result = GradeResult.from_json(json.loads(r[10])) if r[10] else None
             graded = r[8] == "graded" and result is not None

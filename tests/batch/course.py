@@ -60,7 +60,7 @@ def notebook(source: str) -> dict:
             "metadata": {"grader": {"assignment": "tiny"}}, "nbformat": 4, "nbformat_minor": 5}
 
 
-def make_inbox(root: Path, *, students: int = 4) -> Path:
+def make_inbox(root: Path, *, students: int = 4, extras: bool = True) -> Path:
     """Saved submissions: good and half-right modules, a corrupt notebook, a folder with no
     submission file, a student who sent twice. Times are fixed, one minute apart."""
     inbox = root / "inbox"
@@ -70,6 +70,8 @@ def make_inbox(root: Path, *, students: int = 4) -> Path:
         path = inbox / f"student{n}@uni.example.py"
         path.write_text(GOOD if n % 2 == 0 else HALF)
         os.utime(path, (base + 60 * n, base + 60 * n))
+    if not extras:
+        return inbox
     corrupt = inbox / "broken@uni.example"
     corrupt.mkdir()
     (corrupt / "tp.ipynb").write_text('{"cells": [ this is not json')
@@ -78,10 +80,11 @@ def make_inbox(root: Path, *, students: int = 4) -> Path:
     empty.mkdir()
     (empty / "notes.txt").write_text("I forgot the attachment")
     os.utime(empty / "notes.txt", (base, base))
-    twice = inbox / "twice@uni.example"
-    twice.mkdir()
-    (twice / "a_first.py").write_text(HALF)
-    (twice / "b_second.py").write_text(GOOD)
-    for k, name in enumerate(("a_first.py", "b_second.py")):
-        os.utime(twice / name, (base + k, base + k))
+    first = inbox / "twice@uni.example"  # two mails from one sender: a folder, then a file
+    first.mkdir()
+    (first / "a_first.py").write_text(HALF)
+    os.utime(first / "a_first.py", (base, base))
+    second = inbox / "twice@uni.example.py"
+    second.write_text(GOOD)
+    os.utime(second, (base + 30, base + 30))
     return inbox
