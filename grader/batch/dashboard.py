@@ -34,6 +34,9 @@ class Entry:
     late: str
     report: str  # relative link
     result: GradeResult | None  # the counted, graded result (None when nothing was graded)
+    shown: GradeResult | None = None  # what the student's report shows (also why nothing was graded)
+    message_key: str = ""  # the mail of the counted submission (for the reply)
+    job_key: str = ""
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,9 @@ def write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster:
         entries.append(Entry(student=student, name=" ".join(p for p in (rows[-1].first_name, rows[-1].last_name) if p),
                              assignment=slug, score=final, max_score=base.max_score, status=counted.status if counted else "",
                              attempts=len(group), late=late_note, report=html.relative_to(out).as_posix(),
-                             result=report if counted and counted.score is not None else None))
+                             result=report if counted and counted.score is not None else None, shown=report,
+                             message_key=counted.message_key if counted else group[-1][0].message_key,
+                             job_key=counted.job_key if counted else group[-1][0].job_key))
     _gradebooks(rows, specs, out)
     write_dashboard(out / "index.html", entries, issues, specs)
     return Written(students=len({e.student for e in entries}), problems=len(issues), could_not_grade=could_not,

@@ -47,7 +47,8 @@ class Options:
     count: str = "latest"
     regrade: bool = False
     send: bool = False
-    reply_from: str = ""
+    # The From: of replies (default: $GRADER_REPLY_FROM).
+    reply_from: str = field(default_factory=lambda: os.environ.get("GRADER_REPLY_FROM", ""))
     sandbox: bool = True
     data: DataConfig = field(default_factory=DataConfig)
     progress: bool | None = None  # None: a bar when stdout is a terminal
@@ -65,11 +66,14 @@ class Summary:
     problems: int
     seconds: float
     out: Path
+    replies_written: int = 0
+    replies_sent: int = 0
 
     def line(self) -> str:
+        sent = f", {self.replies_sent} replies sent" if self.replies_sent else ""
         return (f"{self.messages} messages, {self.attempts} submissions ({self.graded_now} graded now, "
                 f"{self.reused} from before), {self.could_not_grade} could not be graded, "
-                f"{self.grader_failed} grader failures, {self.students} students, {self.problems} problems; "
+                f"{self.grader_failed} grader failures, {self.students} students, {self.problems} problems{sent}; "
                 f"{self.seconds:.1f} s -> {self.out / 'index.html'}")
 
 
@@ -126,12 +130,40 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
         from grader.batch.outputs import write_outputs
 
         written = write_outputs(state, Path(out), specs, roster, items, options)
+        replies = write_replies(state, Path(out), written.entries, items, options)
     finally:
         state.close()
     return Summary(messages=len(items), attempts=attempts_seen, graded_now=sum(counts.values()), reused=reused,
                    could_not_grade=written.could_not_grade, grader_failed=written.grader_failed,
                    students=written.students, problems=written.problems, seconds=time.monotonic() - started,
-                   out=Path(out))
+                   out=Path(out), replies_written=replies[0], replies_sent=replies[1])
+
+
+def write_replies(state: State, out: Path, entries: Iterable[Any], items: dict[str, Any],
+                  options: Options) -> tuple[int, int]:
+    """One reply per student and assignment, in the thread of the counted submission's mail,
+    with the report attached: written to out/replies/, and with --send sent by SMTP. A reply is
+    keyed by the graded job it reports, so it is sent once, and again only if the grade changed."""
+    from grader.batch.replies import build_reply
+
+    messages = []
+    for entry in entries:
+        item = items.get(entry.message_key)
+        if item is None or not item.sender or entry.shown is None:
+            continue  # a saved submission with no address, or a mail from no one: nobody to answer
+        report = out / entry.report
+        message = build_reply(item, entry.name or entry.student, entry.shown, report, options.reply_from)
+        path = out / "replies" / folder_name(entry.student) / f"{entry.assignment}.eml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bytes(message))
+        key = hashlib.sha256(f"{entry.student}\0{entry.assignment}\0{entry.job_key}".encode()).hexdigest()
+        state.record_reply(key, entry.student, entry.assignment, entry.job_key, path.relative_to(out).as_posix())
+        messages.append((key, message))
+    if not options.send or not messages:
+        return len(messages), 0
+    from grader.batch.replies import send_replies, smtp_config
+
+    return len(messages), send_replies(messages, smtp_config(), state.reply_sent, state.mark_sent)
 
 
 def _assignments(course: Path, only: str | None) -> dict[str, Assignment]:

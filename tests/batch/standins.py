@@ -1,4 +1,4 @@
-"""Minimal stand-ins for the mail side of the batch (grader.batch.mail, roster, policy), used
+"""Minimal stand-ins for the mail side of the batch (grader.batch.mail, roster, policy, replies), used
 by these tests only while those modules are absent from the tree; once they exist, `install`
 does nothing and the tests run against them.
 
@@ -116,6 +116,25 @@ def pick_counted(attempts, deadline, rule="latest"):
     return max(on_time, key=lambda a: a.sent_at or datetime.min.replace(tzinfo=timezone.utc))
 
 
+def build_reply(item, student_name, result, report_html, sender):
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender or "grader@localhost", item.sender, f"Re: {item.subject}"
+    message.set_content(f"Dear {student_name}, your grade: {result.score:g}/{result.max_score:g}.")
+    message.add_attachment(Path(report_html).read_bytes(), maintype="text", subtype="html",
+                           filename=Path(report_html).name)
+    return message
+
+
+def send_replies(messages, config, already_sent, mark_sent):
+    raise AssertionError("the stand-in sends nothing")
+
+
+def smtp_config():
+    raise AssertionError("the stand-in has no SMTP settings")
+
+
 def install() -> None:
     """Register the stand-ins for whichever of the mail-side modules the tree lacks."""
     import grader.batch
@@ -123,7 +142,8 @@ def install() -> None:
     here = sys.modules[__name__]
     provided = {"mail": ("Attachment", "MailItem", "read_inbox", "match_assignment"),
                 "roster": ("Student", "Roster", "load_roster"),
-                "policy": ("LatePolicy", "pick_counted")}
+                "policy": ("LatePolicy", "pick_counted"),
+                "replies": ("build_reply", "send_replies", "smtp_config")}
     for name, attributes in provided.items():
         full = f"grader.batch.{name}"
         if full in sys.modules or importlib.util.find_spec(full) is not None:

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from grader import pipeline
 from grader.batch.run import Options, batch
 from grader.batch.state import DATABASE
 from tests.batch.course import GOOD, make_course, make_inbox
@@ -83,6 +84,14 @@ def test_the_dashboard_lists_each_kind_of_problem_in_one_line(graded):
     assert "http" not in page.replace('href="s', "")  # nothing fetched from a network
 
 
+def test_a_reply_is_written_for_each_student_with_an_address(graded):
+    out = graded[4]
+    replies = sorted(p.relative_to(out).as_posix() for p in (out / "replies").rglob("*.eml"))
+    assert replies == [f"replies/{s}/tiny.eml" for s in ("s0", "s1", "s2", "s3", "s8", "s9")]
+    with sqlite3.connect(out / DATABASE) as db:
+        assert db.execute("SELECT COUNT(*), COUNT(sent_at) FROM replies").fetchone() == (6, 0)
+
+
 def test_the_dashboard_escapes_what_students_control(tmp_path):
     course, inbox = make_course(tmp_path / "course"), tmp_path / "inbox"
     inbox.mkdir()
@@ -143,3 +152,33 @@ def test_a_late_submission_follows_the_late_policy(graded, tmp_path):
     assert rows["s0"][4] == "3" and rows["s2"][4] == "2.7" and rows["s3"][4] == "0.9"
     assert "late" in rows["s2"][5]
     assert "<td>late</td><td>s2</td>" in (out / "index.html").read_text()
+
+
+def test_an_unknown_sender_is_graded_under_its_address_and_a_grader_failure_is_retried(tmp_path, monkeypatch):
+    course, inbox = make_course(tmp_path / "course"), make_inbox(tmp_path, students=2, extras=False)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,first_name,last_name,emails\ns0,Ada,Lovelace,student0@uni.example\n")
+    real = pipeline.grade_submission
+
+    def failing_for_student1(submission, *args, **kwargs):
+        if submission.student == "student1@uni.example":
+            raise RuntimeError("a bug of ours")
+        return real(submission, *args, **kwargs)
+
+    def run():
+        with ThreadPoolExecutor(1) as pool:
+            return batch(inbox, tmp_path / "out", course=course, executor=pool,
+                         options=Options(assignment="tiny", roster=roster, progress=False))
+
+    monkeypatch.setattr(pipeline, "grade_submission", failing_for_student1)
+    first = run()
+    assert (first.graded_now, first.grader_failed) == (2, 1)
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "<td>unknown sender</td><td>student1@uni.example</td>" in page
+    assert "<td>grader failed</td><td>student1@uni.example</td>" in page and "RuntimeError" in page
+    report = json.loads((tmp_path / "out" / "student1@uni.example" / "tiny.report.json").read_text())
+    assert "not at fault" in report["grader_error"]
+    monkeypatch.setattr(pipeline, "grade_submission", real)
+    second = run()
+    assert (second.graded_now, second.grader_failed) == (1, 0)  # only the failed one, again
+    assert "<td>grader failed</td>" not in (tmp_path / "out" / "index.html").read_text()

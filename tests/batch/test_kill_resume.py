@@ -51,6 +51,28 @@ def snapshot(out: Path) -> dict:
     return {"tables": tables, "files": files}
 
 
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid` (Linux /proc), found while it lives."""
+    found, frontier = set(), [pid]
+    while frontier:
+        current = frontier.pop()
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                children = {int(c) for c in (task / "children").read_text().split()}
+            except OSError:
+                continue
+            frontier += children - found
+            found |= children
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] != "Z"
+    except OSError:
+        return False
+
+
 def outcomes_recorded(out: Path) -> int:
     if not (out / DATABASE).exists():
         return 0
@@ -78,8 +100,13 @@ def test_a_batch_killed_at_random_moments_finishes_on_rerun_with_nothing_lost_or
         proc = subprocess.Popen(command(course, inbox, out), cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(moments.uniform(0.2, 0.9) * whole)
+        below = descendants(proc.pid)
         proc.send_signal(signal.SIGKILL)  # the coordinator only: its pool processes die with it
         proc.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while any(alive(p) for p in below) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [p for p in below if alive(p)], "a grading outlived its killed batch"
         killed_after.append(outcomes_recorded(out))
         run_to_end(course, inbox, out)
         got = snapshot(out)
