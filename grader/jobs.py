@@ -87,6 +87,8 @@ class GradeJob:
     data_root: str | None = None
     download: bool = False
     sandbox: bool = True
+    # Also return what each check compared with its bounds (calibration; never for students).
+    measures: bool = False
     # Free labels for the caller (e.g. the validate check and seed); not part of the key.
     label: str = field(default="", compare=False)
 
@@ -134,6 +136,8 @@ class GradeOutcome:
     grader_version: str = ""
     assignment_digest: str = ""
     label: str = field(default="", compare=False)
+    # When the job asked for them: {test: ((check, value, low, high), ...)}. Hidden thresholds.
+    measures: dict[str, tuple[tuple[str, float, float, float], ...]] = field(default_factory=dict, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -153,9 +157,12 @@ def grade_job(job: GradeJob, course: Path) -> GradeOutcome:
 
     started, clock = time.time(), time.monotonic()
 
+    sink: dict = {}
+
     def outcome(status: OutcomeStatus, result: GradeResult | None, message: str, digest: str = "") -> GradeOutcome:
+        measured = {test: tuple((m.what, m.value, m.low, m.high) for m in checks) for test, checks in sink.items()}
         return GradeOutcome(job.key, status, result, message, started, time.monotonic() - clock,
-                            socket.gethostname(), grader_version(), digest, job.label)
+                            socket.gethostname(), grader_version(), digest, job.label, measured)
 
     try:
         try:
@@ -177,7 +184,7 @@ def grade_job(job: GradeJob, course: Path) -> GradeOutcome:
             submission = read_bytes(job.data, job.filename, student=job.student)
             with _ONE_AT_A_TIME:
                 result = grade_submission(submission, spec, hidden=job.hidden, seed=job.seed, policy=policy,
-                                          data=job.data_config)
+                                          data=job.data_config, measures=sink if job.measures else None)
         except (IntakeError, GradingError) as exc:
             return outcome(COULD_NOT_GRADE, None, str(exc), digest)
         if result.grader_error:

@@ -63,8 +63,10 @@ def grade_file(path: Path, *, assignment: str | None = None, course: Path | None
 
 def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool = False,
                      seed: int | None = None, policy: SandboxPolicy | None = None,
-                     data: DataConfig | None = None) -> GradeResult:
-    """`data`: where tests find data sets such as MNIST (default: $GRADER_DATA_DIR, no download)."""
+                     data: DataConfig | None = None, measures: dict | None = None) -> GradeResult:
+    """`data`: where tests find data sets such as MNIST (default: $GRADER_DATA_DIR, no download).
+    `measures`: a dict to fill with what each test's checks compared with their bounds (for
+    calibration scripts; it holds hidden thresholds, so it never goes into the result)."""
     seed = spec.seed if seed is None else seed
     data = data or DataConfig.resolve()
     policy = policy or SandboxPolicy()
@@ -81,6 +83,8 @@ def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool =
     try:
         outcome = run_tests(spec, extracted, submission.filename, hidden=hidden, seed=seed, policy=policy,
                             data=data)
+        if measures is not None:
+            measures.update(outcome.measures)
     except Exception as exc:  # a grader bug must still produce a result, and blame the grader
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return GradeResult(
