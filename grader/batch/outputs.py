@@ -58,12 +58,12 @@ def _unreadable(attempt: Attempt, message: str, status: str) -> GradeResult:
                        grader_error=message if status == "grader failed" else "")
 
 
-def write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster: Any, items: dict[str, Any],
+def write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster: Any,
                   options: Any) -> Written:
     groups: dict[tuple[str, str], list[tuple[Attempt, str, GradeResult | None]]] = defaultdict(list)
     for attempt, message, result in state.attempts():
         groups[(attempt.assignment, attempt.student)].append((attempt, message, result))
-    known = {m.student: m.student_known for m in state.messages()}
+    known = {m.student: m.student_known for m in state.messages() if not m.skipped}
     issues: list[Issue] = []
     for m in state.messages():
         who = m.student if m.student else m.sender
@@ -89,8 +89,6 @@ def write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster:
         for number, (attempt, message, result) in enumerate(group, 1):
             could_not += attempt.status == "could not grade"
             failed += attempt.status == "grader failed"
-            score = (f"{fmt_score(attempt.score)}/{fmt_score(attempt.max_score)}" if attempt.score is not None
-                     else attempt.status)
             listing.append({"attempt": number, "sent_at": attempt.sent_at.isoformat() if attempt.sent_at else None,
                             "file": attempt.filename, "status": attempt.status, "score": attempt.score,
                             "max_score": attempt.max_score, "message": message,
@@ -101,7 +99,6 @@ def write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster:
                                     student, f"{attempt.filename}: {message}"))
             if attempt.from_body:
                 issues.append(Issue("code in mail body", student, "no attachment; graded the code pasted in the mail: review it"))
-            del score
         if len(group) > 1:
             issues.append(Issue("resubmission", student, f"{len(group)} submissions for {slug}; "
                                 f"counted: {_describe(counted, group)}"))

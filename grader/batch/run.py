@@ -31,6 +31,8 @@ from grader.jobs import GradeJob, GradeOutcome, ProcessPool, assignment_digest, 
 # A student's folder is named after their id (or address): anything else is replaced.
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")
 BODY_FILENAME = "pasted-in-mail-body.py"
+# Every submission's bytes, by SHA-256, in the output folder.
+SUBMISSIONS = "submissions"
 
 
 class BatchError(Exception):
@@ -98,6 +100,8 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
         from grader.batch.mail import read_inbox as reader
     state = State(Path(out))
     try:
+        # Jobs wait without their bytes (kept in out/submissions/ by SHA-256), so the batch's
+        # memory does not grow with the class: each is read back just before it is sent.
         jobs: list[GradeJob] = []
         items: dict[str, Any] = {}
         queued: set[str] = set()
@@ -110,7 +114,8 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
                 attempts_seen += 1
                 if job is not None and job.key not in queued and (options.regrade or state.needs_grading(job.key)):
                     queued.add(job.key)
-                    jobs.append(job)
+                    keep(Path(out), job.data, job.sha256)
+                    jobs.append(replace(job, data=b"", label=job.sha256))
         reused = attempts_seen - len(jobs)
         counts = {"graded": 0, "could not grade": 0, "grader failed": 0}
         with _Progress(len(jobs), options.progress) as bar:
@@ -121,7 +126,8 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
 
             pool = executor or (ProcessPool(options.workers) if jobs else None)
             try:
-                for _ in grade_many(jobs, pool, course, on_done=done):
+                waiting = (replace(job, data=kept(Path(out), job.label), label="") for job in jobs)
+                for _ in grade_many(waiting, pool, course, on_done=done):
                     pass
             finally:
                 if executor is None and pool is not None:
@@ -129,7 +135,7 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
         del jobs
         from grader.batch.outputs import write_outputs
 
-        written = write_outputs(state, Path(out), specs, roster, items, options)
+        written = write_outputs(state, Path(out), specs, roster, options)
         replies = write_replies(state, Path(out), written.entries, items, options)
     finally:
         state.close()
@@ -137,6 +143,24 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
                    could_not_grade=written.could_not_grade, grader_failed=written.grader_failed,
                    students=written.students, problems=written.problems, seconds=time.monotonic() - started,
                    out=Path(out), replies_written=replies[0], replies_sent=replies[1])
+
+
+def keep(out: Path, data: bytes, sha256: str) -> Path:
+    """Store a submission's bytes under their SHA-256 (once; written whole or not at all)."""
+    path = out / SUBMISSIONS / sha256[:2] / sha256
+    if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    return path
+
+
+def kept(out: Path, sha256: str) -> bytes:
+    data = (out / SUBMISSIONS / sha256[:2] / sha256).read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:  # a damaged store must not grade other bytes
+        raise BatchError(f"{out / SUBMISSIONS} holds a damaged copy of {sha256[:12]}; delete it and rerun.")
+    return data
 
 
 def write_replies(state: State, out: Path, entries: Iterable[Any], items: dict[str, Any],
