@@ -4,8 +4,8 @@
 
 The folder holds one sub-folder per student (student<N>@bench.example), each with the reference
 notebook or one of assignments/tp1/variants/. It prints the wall time and submissions per second
-of an uninterrupted batch, the peak memory (max RSS) of the batch process alone and of its
-largest pool process, then kills a second batch with SIGKILL halfway, reruns it and says how
+of an uninterrupted batch, the peak memory of the batch process itself (VmHWM) and of the
+largest process under it (a pool process or a sandboxed worker), then kills a second batch with SIGKILL halfway, reruns it and says how
 many outcomes the killed run had recorded and how long the rerun took. Not part of `make test`.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
+import resource
 import shutil
 import signal
 import sqlite3
@@ -41,9 +41,31 @@ def make_folder(where: Path, students: int) -> Path:
 
 
 def command(inbox: Path, out: Path, workers: int) -> list[str]:
-    return ["/usr/bin/time", "-f", "%M", "-o", str(out.parent / f"{out.name}.maxrss"), sys.executable, *LAUNCHER,
-            "--course", str(ROOT), "batch", str(inbox), "--assignment", "tp1", "--out", str(out),
-            "--workers", str(workers)]
+    return [sys.executable, *LAUNCHER, "--course", str(ROOT), "batch", str(inbox), "--assignment", "tp1",
+            "--out", str(out), "--workers", str(workers)]
+
+
+def peak_mb(pid: int) -> float | None:
+    """The process's own peak resident memory so far (VmHWM), or None once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def run_watched(cmd: list[str], env: dict) -> tuple[subprocess.CompletedProcess, float]:
+    """Run the batch, reading its own peak memory until it exits (its pool processes and their
+    sandboxed workers are other processes, not counted)."""
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, peak_mb(proc.pid) or 0.0)
+        time.sleep(0.2)
+    out, err = proc.communicate()
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err), peak
 
 
 def outcomes(out: Path) -> int:
@@ -65,25 +87,22 @@ def main(argv: list[str] | None = None) -> int:
         inbox = make_folder(where, args.students)
         out = where / "out"
         started = time.monotonic()
-        done = subprocess.run(command(inbox, out, args.workers), cwd=ROOT, env=env, capture_output=True, text=True)
+        done, coordinator = run_watched(command(inbox, out, args.workers), env)
         wall = time.monotonic() - started
-        children = __import__("resource").getrusage(__import__("resource").RUSAGE_CHILDREN).ru_maxrss
+        largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if done.returncode not in (0, 3):
             print(done.stderr[-3000:])
             return 1
-        coordinator = int((where / "out.maxrss").read_text().split()[-1])
         print(done.stdout.strip().splitlines()[-1])
         print(f"uninterrupted: {args.students} submissions, {args.workers} workers: {wall:.1f} s wall, "
-              f"{args.students / wall:.2f} submissions/s; peak memory: batch process {coordinator / 1024:.0f} MB, "
-              f"largest process it ran {children / 1024:.0f} MB")
+              f"{args.students / wall:.2f} submissions/s, {wall / args.students:.1f} s each; peak memory: "
+              f"the batch process {coordinator:.0f} MB, the largest process under it {largest:.0f} MB")
 
         killed = where / "killed"
         proc = subprocess.Popen(command(inbox, killed, args.workers), cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(wall / 2)
-        # /usr/bin/time is the parent: kill the batch itself, its only child.
-        child = int(re.findall(r"\d+", Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text())[0])
-        os.kill(child, signal.SIGKILL)
+        proc.send_signal(signal.SIGKILL)
         proc.wait()
         recorded = outcomes(killed)
         started = time.monotonic()

@@ -84,10 +84,11 @@ def folder_name(student: str) -> str:
 
 
 def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Options = Options(),
-          reader: Callable[[Path], Iterable[Any]] | None = None,
+          reader: Callable[[Path], Iterable[Any]] | None = None, roster: Any = None,
           executor: Any = None) -> Summary:
     """Grade `inbox` into `out`. `reader` reads the inbox (default: grader.batch.mail.read_inbox);
-    `executor` is what grades (default: a pool of `options.workers` processes)."""
+    `roster` is a loaded roster (default: read from `options.roster`, if any); `executor` is what
+    grades (default: a pool of `options.workers` processes)."""
     started = time.monotonic()
     inbox = Path(inbox)
     if not inbox.exists():
@@ -95,7 +96,7 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
     course = course or find_course_root()
     specs = _assignments(course, options.assignment)
     digests = {slug: assignment_digest(spec) for slug, spec in specs.items()}
-    roster = _load_roster(options.roster)
+    roster = roster if roster is not None else _load_roster(options.roster)
     if reader is None:
         from grader.batch.mail import read_inbox as reader
     state = State(Path(out))

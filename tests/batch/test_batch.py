@@ -14,6 +14,7 @@ import pytest
 from grader import pipeline
 from grader.batch.run import Options, batch
 from grader.batch.state import DATABASE
+from tests.batch import standins
 from tests.batch.course import GOOD, make_course, make_inbox
 
 
@@ -27,10 +28,17 @@ def graded(tmp_path_factory):
                       + "".join(f"s{n},Ada{n},=Lovelace{n},student{n}@uni.example\n" for n in range(4))
                       + "s9,Bob,Broken,broken@uni.example\ns8,Tim,Twice,twice@uni.example\n")
     out = root / "out"
-    with ThreadPoolExecutor(2) as pool:
-        summary = batch(inbox, out, course=course, executor=pool,
-                        options=Options(assignment="tiny", roster=roster, progress=False))
+    summary = grade(inbox, out, course, roster=roster)
     return root, course, inbox, roster, out, summary
+
+
+def grade(inbox, out, course, *, roster=None, workers=1, **options):
+    """`batch` with the saved-folder reader and roster of tests/batch/standins.py, whichever
+    modules the tree has: these tests are about the batch, not about reading mail."""
+    with ThreadPoolExecutor(workers) as pool:
+        return batch(inbox, out, course=course, executor=pool, reader=standins.read_inbox,
+                     roster=standins.load_roster(roster) if roster else None,
+                     options=Options(assignment="tiny", progress=False, **options))
 
 
 def read_csv(path):
@@ -97,8 +105,7 @@ def test_the_dashboard_escapes_what_students_control(tmp_path):
     inbox.mkdir()
     (inbox / "<script>alert(1)<%2Fscript>@x.py").write_text(GOOD)
     out = tmp_path / "out"
-    with ThreadPoolExecutor(1) as pool:
-        batch(inbox, out, course=course, executor=pool, options=Options(assignment="tiny", progress=False))
+    grade(inbox, out, course)
     page = (out / "index.html").read_text()
     assert "<script>" not in page and "&lt;script&gt;" in page
 
@@ -113,9 +120,7 @@ def test_a_rerun_grades_nothing_again(graded, tmp_path):
     _, course, inbox, roster, _, _ = graded
     out = copy_of(graded, tmp_path)
     before = read_csv(out / "gradebook-moodle.csv")
-    with ThreadPoolExecutor(2) as pool:
-        again = batch(inbox, out, course=course, executor=pool,
-                      options=Options(assignment="tiny", roster=roster, progress=False))
+    again = grade(inbox, out, course, roster=roster)
     assert again.graded_now == 0 and again.reused == 7
     assert read_csv(out / "gradebook-moodle.csv") == before
 
@@ -125,9 +130,7 @@ def test_regrade_grades_again_and_changed_tests_regrade_under_their_new_digest(t
     out = tmp_path / "out"
 
     def run(**values):
-        with ThreadPoolExecutor(1) as pool:
-            return batch(inbox, out, course=course, executor=pool,
-                         options=Options(assignment="tiny", progress=False, **values))
+        return grade(inbox, out, course, **values)
 
     assert run().graded_now == 2
     assert run(regrade=True).graded_now == 2
@@ -143,10 +146,7 @@ def test_a_late_submission_follows_the_late_policy(graded, tmp_path):
     _, course, inbox, roster, _, _ = graded
     out = copy_of(graded, tmp_path)
     deadline = datetime.fromtimestamp(1_790_000_000 + 90, timezone.utc)  # student2 and 3 are late
-    with ThreadPoolExecutor(1) as pool:
-        summary = batch(inbox, out, course=course, executor=pool,
-                        options=Options(assignment="tiny", roster=roster, deadline=deadline, late="10%/day",
-                                        progress=False))
+    summary = grade(inbox, out, course, roster=roster, deadline=deadline, late="10%/day")
     assert summary.graded_now == 0
     rows = {r[2]: r for r in read_csv(out / "gradebook-moodle.csv")[1:]}
     assert rows["s0"][4] == "3" and rows["s2"][4] == "2.7" and rows["s3"][4] == "0.9"
@@ -166,9 +166,7 @@ def test_an_unknown_sender_is_graded_under_its_address_and_a_grader_failure_is_r
         return real(submission, *args, **kwargs)
 
     def run():
-        with ThreadPoolExecutor(1) as pool:
-            return batch(inbox, tmp_path / "out", course=course, executor=pool,
-                         options=Options(assignment="tiny", roster=roster, progress=False))
+        return grade(inbox, tmp_path / "out", course, roster=roster)
 
     monkeypatch.setattr(pipeline, "grade_submission", failing_for_student1)
     first = run()

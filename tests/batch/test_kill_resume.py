@@ -90,7 +90,8 @@ def test_a_batch_killed_at_random_moments_finishes_on_rerun_with_nothing_lost_or
     run_to_end(course, inbox, tmp_path / "reference")
     whole = time.monotonic() - started
     expected = snapshot(tmp_path / "reference")
-    assert len(expected["tables"]["outcomes"]) == 7 and all(row[4] == 1 for row in expected["tables"]["outcomes"])
+    graded = len(expected["tables"]["outcomes"])
+    assert graded >= 5 and all(row[4] == 1 for row in expected["tables"]["outcomes"])
 
     moments = random.Random(11)
     killed_after = []
@@ -112,4 +113,4 @@ def test_a_batch_killed_at_random_moments_finishes_on_rerun_with_nothing_lost_or
         got = snapshot(out)
         assert got["tables"] == expected["tables"], f"kill #{run} after {killed_after[-1]} outcomes"
         assert got["files"] == expected["files"], f"kill #{run} after {killed_after[-1]} outcomes"
-    print(f"killed after {killed_after} of 7 outcomes; an uninterrupted batch took {whole:.1f} s")
+    print(f"killed after {killed_after} of {graded} outcomes; an uninterrupted batch took {whole:.1f} s")
