@@ -14,9 +14,10 @@ from pathlib import Path
 
 from grader.assignment import AssignmentError, find_course_root, list_assignments, load_assignment
 from grader.data import ENV_VAR, DataConfig
-from grader.pipeline import GradingError, grade_file
+from grader.intake import IntakeError, read_submission
+from grader.jobs import COULD_NOT_GRADE, GradeJob, assignment_digest, grade_job
+from grader.pipeline import GradingError, choose_assignment
 from grader.report import summary_table, write_html, write_json
-from grader.run.sandbox import SandboxPolicy
 from grader.text import for_terminal
 
 EXIT_GRADED, EXIT_CANNOT_GRADE, EXIT_GRADER_FAILED = 0, 2, 3
@@ -28,12 +29,22 @@ def local(path: Path, *, assignment: str | None = None, hidden: bool = False, ou
     """Grade one submission, print a summary, write the HTML report (and JSON if asked)."""
     try:
         course = course or find_course_root()
-        result = grade_file(path, assignment=assignment, course=course, hidden=hidden, seed=seed,
-                            policy=SandboxPolicy(enabled=sandbox), data=DataConfig.resolve(data_dir, download))
-        spec = load_assignment(course, result.assignment)
-    except (GradingError, AssignmentError) as exc:
+        submission = read_submission(Path(path))
+        slug, source = choose_assignment(submission, course, assignment, instructor=hidden)
+        spec = load_assignment(course, slug)
+    except (IntakeError, GradingError, AssignmentError) as exc:
         print(f"grade: {for_terminal(str(exc))}", file=sys.stderr)  # it may quote a file's name
         return EXIT_CANNOT_GRADE
+    config = DataConfig.resolve(data_dir, download)
+    job = GradeJob(data=Path(path).read_bytes(), filename=Path(path).name, student="", assignment=spec.slug,
+                   assignment_digest=assignment_digest(spec), hidden=hidden, seed=seed,
+                   data_root=str(config.root) if config.root else None, download=config.download, sandbox=sandbox,
+                   assignment_source=source)
+    outcome = grade_job(job, course)
+    result = outcome.result
+    if result is None:
+        print(f"grade: {for_terminal(outcome.message)}", file=sys.stderr)
+        return EXIT_CANNOT_GRADE if outcome.status == COULD_NOT_GRADE else EXIT_GRADER_FAILED
     out = out or Path.cwd()
     out.mkdir(parents=True, exist_ok=True)
     html = write_html(result, out / f"{Path(path).stem}.{result.assignment}.report.html",
@@ -65,6 +76,25 @@ def validate(slugs: Sequence[str], *, course: Path | None = None, seeds: int = 3
     print()
     print(summary(checks))
     return 0 if all(c.ok for c in checks) else 1
+
+
+def batch(inbox: Path, *, out: Path | None = None, assignment: str | None = None, roster: Path | None = None,
+          workers: int = 0, deadline: str | None = None, late: str | None = None, count: str = "latest",
+          regrade: bool = False, send: bool = False, course: Path | None = None, sandbox: bool = True,
+          data_dir: Path | None = None) -> int:
+    """Grade a mailbox (or a folder of saved submissions) into a folder of reports and gradebooks."""
+    from grader.batch.run import BatchError, Options, batch as run_batch, parse_deadline
+
+    try:
+        options = Options(assignment=assignment, roster=roster, workers=workers, deadline=parse_deadline(deadline),
+                          late=late, count=count, regrade=regrade, send=send, sandbox=sandbox,
+                          data=DataConfig.resolve(data_dir))
+        summary = run_batch(inbox, out or Path("graded"), course=course, options=options)
+    except (BatchError, AssignmentError) as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_GRADE
+    print(summary.line())
+    return EXIT_GRADER_FAILED if summary.grader_failed else EXIT_GRADED
 
 
 def assign_starter(solution: Path, *, out: Path | None = None, assignment: str | None = None,
@@ -142,6 +172,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sandbox", dest="sandbox", action="store_false", help="run without the OS sandbox")
     p.add_argument("--data-dir", type=Path, metavar="DIR", help=f"data sets folder (default: ${ENV_VAR})")
 
+    p = verbs.add_parser("batch", help="grade a mailbox of submissions: reports, gradebooks, dashboard, replies")
+    p.add_argument("inbox", type=Path, help="an mbox file, a Maildir, a folder of .eml files or of saved submissions")
+    p.add_argument("--assignment", "-a", help="assignment slug for every submission (default: matched by subject)")
+    p.add_argument("--roster", type=Path, help="CSV of students: id, names, one or more emails")
+    p.add_argument("--out", type=Path, help="output folder, also holding the batch's state (default: ./graded)")
+    p.add_argument("--workers", type=int, default=0, help="submissions graded at a time (default: one per CPU)")
+    p.add_argument("--deadline", metavar="ISO", help="e.g. 2026-12-01T23:59+01:00 (no zone: UTC)")
+    p.add_argument("--late", metavar="POLICY", help="how late work loses points: a deduction per hour or day, a floor, or refuse (default: flagged only)")
+    p.add_argument("--count", choices=("latest", "best"), default="latest",
+                   help="which submission before the deadline counts (default: latest)")
+    p.add_argument("--regrade", action="store_true", help="grade again what was already graded")
+    p.add_argument("--send", action="store_true", help="send the replies by SMTP (settings from config or environment)")
+    p.add_argument("--no-sandbox", dest="sandbox", action="store_false", help="run without the OS sandbox")
+    p.add_argument("--data-dir", type=Path, metavar="DIR", help=f"data sets folder (default: ${ENV_VAR})")
+
     p = verbs.add_parser("assign", help="make the starter notebook from a solution notebook")
     p.add_argument("solution", type=Path, help="notebook with ### BEGIN SOLUTION / ### END SOLUTION regions")
     p.add_argument("--out", type=Path, help="starter to write (default: the assignment's starter)")
@@ -165,6 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verb == "validate":
         return validate(args.slugs, course=args.course, seeds=args.seeds, jobs=args.jobs,
                         sandbox=args.sandbox, data_dir=args.data_dir)
+    if args.verb == "batch":
+        return batch(args.inbox, out=args.out, assignment=args.assignment, roster=args.roster, workers=args.workers,
+                     deadline=args.deadline, late=args.late, count=args.count, regrade=args.regrade, send=args.send,
+                     course=args.course, sandbox=args.sandbox, data_dir=args.data_dir)
     if args.verb == "assign":
         return assign_starter(args.solution, out=args.out, assignment=args.assignment, course=args.course)
     if args.verb == "release":

@@ -101,8 +101,11 @@ def grade_file(path: Path, *, assignment: str | None = None, course: Path | None
 
 def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool = False,
                      seed: int | None = None, policy: SandboxPolicy | None = None,
-                     data: DataConfig | None = None, assignment_source: str = NAMED) -> GradeResult:
+                     data: DataConfig | None = None, assignment_source: str = NAMED,
+                     measures: dict | None = None) -> GradeResult:
     """`data`: where tests find data sets such as MNIST (default: $GRADER_DATA_DIR, no download).
+    `measures`: a dict to fill with what each test's checks compared with their bounds (for
+    calibration scripts; it holds hidden thresholds, so it never goes into the result).
     The result is sanitized (see grader/report/sanitize.py) before it is returned."""
     seed = spec.seed if seed is None else seed
     data = data or DataConfig.resolve()
@@ -120,6 +123,8 @@ def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool =
     try:
         outcome = run_tests(spec, extracted, submission.filename, hidden=hidden, seed=seed, policy=policy,
                             data=data)
+        if measures is not None:
+            measures.update(outcome.measures)
         tests, origins, chosen = best_candidates(spec, extracted, outcome.tests, submission.filename,
                                                  hidden=hidden, seed=seed, policy=policy, data=data)
     except Exception as exc:  # a grader bug must still produce a result, and blame the grader

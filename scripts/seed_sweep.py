@@ -17,36 +17,39 @@ from __future__ import annotations
 
 import argparse
 import math
-import multiprocessing
 import sys
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.assignment import load_assignment  # noqa: E402
-from grader.data import DataConfig  # noqa: E402
-from grader.extract import extract  # noqa: E402
-from grader.intake import read_submission  # noqa: E402
-from grader.run.session import run_tests  # noqa: E402
-from grader.score import score_exercises  # noqa: E402
+from grader.jobs import GradeJob, GradeOutcome, ProcessPool, assignment_digest, grade_many  # noqa: E402
 from tests.e2e.variants import expected_losses, lost, reference, variants  # noqa: E402
 
 # The assignments whose tests train networks or draw statistics under the seed.
 DEFAULT = ("regressor", "first-network", "mnist-mlp")
 
 
-def grade(slug: str, path: Path, seed: int) -> tuple[set[str], dict[str, list[tuple[str, float, float, float]]], str]:
+Graded = tuple[set[str], dict[str, list[tuple[str, float, float, float]]], str]
+
+
+def job(slug: str, path: Path, seed: int) -> GradeJob:
+    return GradeJob(data=path.read_bytes(), filename=path.name, student=path.stem, assignment=slug,
+                    assignment_digest=assignment_digest(load_assignment(ROOT, slug)), hidden=True, seed=seed,
+                    measures=True, label=f"{path}\0{seed}")
+
+
+def verdict(slug: str, path: Path, outcome: GradeOutcome) -> Graded:
     """(exercises lost, {test: [(check, value, low, high)]}, grader error) for one grading."""
     spec = load_assignment(ROOT, slug)
-    submission = read_submission(path)
-    outcome = run_tests(spec, extract(submission, spec), submission.filename, hidden=True, seed=seed,
-                        data=DataConfig.resolve())
-    faults = [f"{t.name}: {t.message}" for t in outcome.tests if t.fault == "grader"]
-    measures = {name: [(m.what, m.value, m.low, m.high) for m in ms] for name, ms in outcome.measures.items()}
-    return lost(spec, score_exercises(spec, outcome.tests, {}), path), measures, outcome.grader_error or "; ".join(faults)
+    result = outcome.result
+    if result is None:
+        return set(), {}, outcome.message
+    faults = [f"{t.name}: {t.message}" for e in result.exercises for t in e.tests if t.fault == "grader"]
+    measures = {name: list(checks) for name, checks in outcome.measures.items()}
+    return lost(spec, result.exercises, path), measures, result.grader_error or "; ".join(faults)
 
 
 def margin(value: float, low: float, high: float) -> float:
@@ -61,10 +64,11 @@ def bounds(low: float, high: float) -> str:
     return f"in [{low:.4g}, {high:.4g}]"
 
 
-def sweep(slug: str, seeds: list[int], pool: ProcessPoolExecutor) -> bool:
+def sweep(slug: str, seeds: list[int], pool: ProcessPool) -> bool:
     subjects = {"reference": reference(slug), **{p.stem: p for p in variants(slug)}}
-    futures = {(name, seed): pool.submit(grade, slug, path, seed) for name, path in subjects.items() for seed in seeds}
-    results = {key: future.result() for key, future in futures.items()}
+    jobs = {(name, seed): job(slug, path, seed) for name, path in subjects.items() for seed in seeds}
+    outcomes = {o.label: o for o in grade_many(jobs.values(), pool, ROOT)}
+    results = {(name, seed): verdict(slug, subjects[name], outcomes[j.label]) for (name, seed), j in jobs.items()}
     print(f"\n== {slug}: the reference and {len(subjects) - 1} variants, each under {len(seeds)} seeds")
 
     worst: dict[tuple[str, str], tuple[float, float, float, float]] = {}  # (test, check) -> value, low, high, margin
@@ -127,8 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="gradings in parallel (default 1)")
     args = parser.parse_args(argv)
     ok = True
-    context = multiprocessing.get_context("spawn")  # torch is loaded: never fork this process
-    with ProcessPoolExecutor(max_workers=max(1, args.jobs), mp_context=context) as pool:
+    with ProcessPool(max(1, args.jobs)) as pool:
         for slug in args.slugs:
             base = load_assignment(ROOT, slug).seed
             ok &= sweep(slug, [base + k for k in range(args.seeds)], pool)

@@ -12,20 +12,15 @@ For each assignment, under several seeds:
 from __future__ import annotations
 
 import json
-import multiprocessing
 import re
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
 from grader.authoring import assign as assigning
-from grader.intake import read_submission
-from grader.pipeline import GradingError, grade_submission
-from grader.results import GradeResult
-from grader.run.sandbox import SandboxPolicy
+from grader.jobs import COULD_NOT_GRADE, GradeJob, GradeOutcome, ProcessPool, assignment_digest, grade_many
 
 EXPECT = re.compile(r"#\s*expect:\s*(\S+)")
 
@@ -76,11 +71,11 @@ def expectation(path: Path) -> str:
     return str(value)
 
 
-def _grade(course: Path, slug: str, path: Path, seed: int, sandbox: bool) -> _Verdict:
-    spec = load_assignment(course, slug)
-    started = time.monotonic()
-    result: GradeResult = grade_submission(read_submission(path), spec, hidden=True, seed=seed,
-                                           policy=SandboxPolicy(enabled=sandbox))
+def _verdict(outcome: GradeOutcome, is_notebook: bool) -> _Verdict:
+    result = outcome.result
+    if result is None:  # the grader failed before any test ran
+        return _Verdict(lost=frozenset(), failed_tests=frozenset(), all_tests=frozenset(), score=0.0, max_score=0.0,
+                        grader_errors=(outcome.message,), is_notebook=is_notebook, seconds=outcome.seconds)
     tests = [t for e in result.exercises for t in e.tests]
     errors = ([result.grader_error] if result.grader_error else []) + [
         f"{t.name}: {t.message}" for t in tests if t.fault == "grader"
@@ -90,7 +85,7 @@ def _grade(course: Path, slug: str, path: Path, seed: int, sandbox: bool) -> _Ve
         failed_tests=frozenset(t.name for t in tests if t.status != "passed"),
         all_tests=frozenset(t.name for t in tests),
         score=result.score, max_score=result.max_score, grader_errors=tuple(errors),
-        is_notebook=path.suffix == ".ipynb", seconds=time.monotonic() - started,
+        is_notebook=is_notebook, seconds=outcome.seconds,
         messages={t.name: t.message.splitlines()[0][:160] for t in tests if t.status != "passed" and t.message},
     )
 
@@ -118,8 +113,7 @@ def validate(course: Path, slugs: Iterable[str], *, seeds: int = 3, jobs: int = 
         checks.append(check)
         progress(check)
 
-    context = multiprocessing.get_context("spawn")  # torch is loaded: never fork this process
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
+    with ProcessPool(max(1, jobs)) as pool:
         for slug in slugs:
             spec = load_assignment(course, slug)
             started = time.monotonic()
@@ -136,18 +130,25 @@ def validate(course: Path, slugs: Iterable[str], *, seeds: int = 3, jobs: int = 
             missing = [name for name, path in subjects.items() if not path.is_file()]
             for name in missing:
                 record(Check(slug, name, False, f"{subjects.pop(name)} does not exist"))
-            futures = {
-                (name, seed): pool.submit(_grade, course, slug, path, seed, sandbox)
+            digest = assignment_digest(spec)
+            work = {
+                (name, seed): GradeJob(data=path.read_bytes(), filename=path.name, student=path.stem, assignment=slug,
+                                       assignment_digest=digest, hidden=True, seed=seed, sandbox=sandbox,
+                                       label=f"{name}\0{seed}")
                 for name, path in subjects.items() for seed in seed_list
             }
+            outcomes = {outcome.label: outcome for outcome in grade_many(work.values(), pool, course)}
             verdicts: dict[str, list[_Verdict]] = {}
-            for (name, _seed), future in futures.items():
-                try:
-                    verdicts.setdefault(name, []).append(future.result())
-                except GradingError as exc:
-                    record(Check(slug, name, False, f"could not be graded: {exc}"))
+            for (name, seed), job in work.items():
+                outcome = outcomes[job.label]
+                if name not in subjects:
+                    continue
+                if outcome.status == COULD_NOT_GRADE:
+                    record(Check(slug, name, False, f"could not be graded: {outcome.message}"))
                     verdicts.pop(name, None)
                     subjects.pop(name, None)
+                    continue
+                verdicts.setdefault(name, []).append(_verdict(outcome, subjects[name].suffix == ".ipynb"))
             if "reference" in verdicts:
                 bad = [v for v in verdicts["reference"] if v.score != v.max_score or v.grader_errors or v.max_score == 0]
                 detail = (f"{bad[0].score:g}/{bad[0].max_score:g}; " + "; ".join(

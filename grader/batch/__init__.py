@@ -1,1 +1,2 @@
-"""Batch grading of a class: a mailbox (or a folder of saved submissions) in, grades out."""
+"""`grade batch`: a mailbox (or a folder of saved submissions) in, grades, reports, a gradebook
+and replies out; resumable (state.py), parallel (grader.jobs)."""

@@ -11,8 +11,9 @@ import torch
 from grader import cli, data
 from grader.assignment import load_assignment
 from grader.data import DataConfig, DataUnavailable, load_mnist, mnist_splits
+from grader.jobs import COULD_NOT_GRADE, GradeOutcome
 from grader.intake import read_submission
-from grader.pipeline import GradingError, grade_submission
+from grader.pipeline import grade_submission
 from grader.run import inworker
 
 
@@ -81,12 +82,13 @@ def test_download_without_a_folder_goes_to_the_cache(monkeypatch):
 def test_grade_local_passes_data_dir_and_download_on(monkeypatch, tmp_path):
     seen = {}
 
-    def fake_grade_file(path, **kwargs):
-        seen.update(kwargs)
-        raise GradingError("stop here")
+    def fake_grade_job(job, course):
+        seen["data"] = job.data_config
+        return GradeOutcome(job.key, COULD_NOT_GRADE, None, "stop here")
 
-    monkeypatch.setattr(cli, "grade_file", fake_grade_file)
-    code = cli.main(["local", str(tmp_path / "x.py"), "--data-dir", str(tmp_path), "--download"])
+    (tmp_path / "x.py").write_text("def f():\n    return 1\n")
+    monkeypatch.setattr(cli, "grade_job", fake_grade_job)
+    code = cli.main(["local", str(tmp_path / "x.py"), "--assignment", "tp1", "--data-dir", str(tmp_path), "--download"])
     assert code == cli.EXIT_CANNOT_GRADE
     assert seen["data"] == DataConfig(tmp_path.resolve(), True)
 

@@ -1,0 +1,300 @@
+"""`grade batch`: grade every submission of a mailbox, unattended and resumable.
+
+    inbox -> messages (mail.read_inbox) -> who (roster) and which assignment (subject)
+          -> attempts and jobs (recorded in the state database before anything is graded)
+          -> outcomes (grader.jobs.grade_many, each recorded as it arrives)
+          -> the counted attempt per student (policy.pick_counted) and its late penalty
+          -> reports, gradebooks, dashboard, replies (written from the database)
+
+A rerun reads the inbox again, records what is new, grades only jobs without an outcome (or
+whose grader failed), and rewrites the outputs: killed at any moment, it finishes when rerun.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from grader.assignment import Assignment, find_course_root, list_assignments, load_assignment
+from grader.batch.state import Attempt, MessageRow, State
+from grader.data import DataConfig
+from grader.jobs import GradeJob, GradeOutcome, ProcessPool, assignment_digest, grade_many
+
+# A student's folder is named after their id (or address): anything else is replaced.
+_UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")
+BODY_FILENAME = "pasted-in-mail-body.py"
+# Every submission's bytes, by SHA-256, in the output folder.
+SUBMISSIONS = "submissions"
+
+
+class BatchError(Exception):
+    """The batch cannot start (no inbox, bad options): one sentence and a hint."""
+
+
+@dataclass(frozen=True)
+class Options:
+    assignment: str | None = None
+    roster: Path | None = None
+    workers: int = 0
+    deadline: datetime | None = None
+    late: str | None = None
+    count: str = "latest"
+    regrade: bool = False
+    send: bool = False
+    # The From: of replies (default: $GRADER_REPLY_FROM).
+    reply_from: str = field(default_factory=lambda: os.environ.get("GRADER_REPLY_FROM", ""))
+    sandbox: bool = True
+    data: DataConfig = field(default_factory=DataConfig)
+    progress: bool | None = None  # None: a bar when stdout is a terminal
+
+
+@dataclass(frozen=True)
+class Summary:
+    messages: int
+    attempts: int
+    graded_now: int
+    reused: int
+    could_not_grade: int
+    grader_failed: int
+    students: int
+    problems: int
+    seconds: float
+    out: Path
+    replies_written: int = 0
+    replies_sent: int = 0
+
+    def line(self) -> str:
+        sent = f", {self.replies_sent} replies sent" if self.replies_sent else ""
+        return (f"{self.messages} messages, {self.attempts} submissions ({self.graded_now} graded now, "
+                f"{self.reused} from before), {self.could_not_grade} could not be graded, "
+                f"{self.grader_failed} grader failures, {self.students} students, {self.problems} problems{sent}; "
+                f"{self.seconds:.1f} s -> {self.out / 'index.html'}")
+
+
+def folder_name(student: str) -> str:
+    return _UNSAFE.sub("_", student).strip(".") or "unknown"
+
+
+def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Options = Options(),
+          reader: Callable[[Path], Iterable[Any]] | None = None, roster: Any = None,
+          executor: Any = None) -> Summary:
+    """Grade `inbox` into `out`. `reader` reads the inbox (default: grader.batch.mail.read_inbox);
+    `roster` is a loaded roster (default: read from `options.roster`, if any); `executor` is what
+    grades (default: a pool of `options.workers` processes)."""
+    started = time.monotonic()
+    inbox = Path(inbox)
+    if not inbox.exists():
+        raise BatchError(f"{inbox} does not exist; pass an mbox file, a Maildir, or a folder of .eml or saved submissions.")
+    course = course or find_course_root()
+    specs = _assignments(course, options.assignment)
+    digests = {slug: assignment_digest(spec) for slug, spec in specs.items()}
+    roster = roster if roster is not None else _load_roster(options.roster)
+    if reader is None:
+        from grader.batch.mail import read_inbox as reader
+    state = State(Path(out))
+    try:
+        # Jobs wait without their bytes (kept in out/submissions/ by SHA-256), so the batch's
+        # memory does not grow with the class: each is read back just before it is sent.
+        jobs: list[GradeJob] = []
+        items: dict[str, Any] = {}
+        queued: set[str] = set()
+        attempts_seen = 0
+        for item in reader(inbox):
+            items[item.key] = replace(item, attachments=())
+            row, attached, attempts = _plan(item, specs, digests, roster, options)
+            state.record_message(row, attached, attempts)
+            for attempt, job in attempts:
+                attempts_seen += 1
+                if job is not None and job.key not in queued and (options.regrade or state.needs_grading(job.key)):
+                    queued.add(job.key)
+                    keep(Path(out), job.data, job.sha256)
+                    jobs.append(replace(job, data=b"", label=job.sha256))
+        reused = attempts_seen - len(jobs)
+        counts = {"graded": 0, "could not grade": 0, "grader failed": 0}
+        with _Progress(len(jobs), options.progress) as bar:
+            def done(outcome: GradeOutcome) -> None:
+                state.record_outcome(outcome)  # its own transaction, as it arrives
+                counts[outcome.status] = counts.get(outcome.status, 0) + 1
+                bar.advance(outcome)
+
+            pool = executor or (ProcessPool(options.workers) if jobs else None)
+            try:
+                waiting = (replace(job, data=kept(Path(out), job.label), label="") for job in jobs)
+                for _ in grade_many(waiting, pool, course, on_done=done):
+                    pass
+            finally:
+                if executor is None and pool is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
+        del jobs
+        from grader.batch.outputs import write_outputs
+
+        written = write_outputs(state, Path(out), specs, roster, options)
+        replies = write_replies(state, Path(out), written.entries, items, options)
+    finally:
+        state.close()
+    return Summary(messages=len(items), attempts=attempts_seen, graded_now=sum(counts.values()), reused=reused,
+                   could_not_grade=written.could_not_grade, grader_failed=written.grader_failed,
+                   students=written.students, problems=written.problems, seconds=time.monotonic() - started,
+                   out=Path(out), replies_written=replies[0], replies_sent=replies[1])
+
+
+def keep(out: Path, data: bytes, sha256: str) -> Path:
+    """Store a submission's bytes under their SHA-256 (once; written whole or not at all)."""
+    path = out / SUBMISSIONS / sha256[:2] / sha256
+    if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    return path
+
+
+def kept(out: Path, sha256: str) -> bytes:
+    data = (out / SUBMISSIONS / sha256[:2] / sha256).read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:  # a damaged store must not grade other bytes
+        raise BatchError(f"{out / SUBMISSIONS} holds a damaged copy of {sha256[:12]}; delete it and rerun.")
+    return data
+
+
+def write_replies(state: State, out: Path, entries: Iterable[Any], items: dict[str, Any],
+                  options: Options) -> tuple[int, int]:
+    """One reply per student and assignment, in the thread of the counted submission's mail,
+    with the report attached: written to out/replies/, and with --send sent by SMTP. A reply is
+    keyed by the graded job it reports, so it is sent once, and again only if the grade changed."""
+    from grader.batch.replies import build_reply
+
+    messages = []
+    for entry in entries:
+        item = items.get(entry.message_key)
+        if item is None or not item.sender or entry.shown is None:
+            continue  # a saved submission with no address, or a mail from no one: nobody to answer
+        report = out / entry.report
+        message = build_reply(item, entry.name or entry.student, entry.shown, report, options.reply_from)
+        path = out / "replies" / folder_name(entry.student) / f"{entry.assignment}.eml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bytes(message))
+        key = hashlib.sha256(f"{entry.student}\0{entry.assignment}\0{entry.job_key}".encode()).hexdigest()
+        state.record_reply(key, entry.student, entry.assignment, entry.job_key, path.relative_to(out).as_posix())
+        messages.append((key, message))
+    if not options.send or not messages:
+        return len(messages), 0
+    from grader.batch.replies import send_replies, smtp_config
+
+    return len(messages), send_replies(messages, smtp_config(), state.reply_sent, state.mark_sent)
+
+
+def _assignments(course: Path, only: str | None) -> dict[str, Assignment]:
+    slugs = [only] if only else list_assignments(course)
+    return {slug: load_assignment(course, slug) for slug in slugs}
+
+
+def _load_roster(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from grader.batch.roster import load_roster
+
+    if not Path(path).is_file():
+        raise BatchError(f"The roster {path} does not exist; pass a CSV of student id, names and emails.")
+    return load_roster(Path(path))
+
+
+def identify(item: Any, roster: Any) -> tuple[str, bool]:
+    """(student id, known): the roster's id for the sender, else the sender's address. Known
+    is False only when a roster was given and does not list the sender."""
+    student = roster.lookup(item.sender) if roster is not None and item.sender else None
+    if student is not None:
+        return student.id, True
+    who = item.sender or (item.sender_name and f"unknown:{item.sender_name}") or f"unknown:{item.key[:12]}"
+    return who, roster is None and bool(item.sender)
+
+
+def _plan(item: Any, specs: dict[str, Assignment], digests: dict[str, str], roster: Any,
+          options: Options) -> tuple[MessageRow, list[tuple[str, str, str, int]], list[tuple[Attempt, GradeJob | None]]]:
+    """What one message becomes: its row, its attachments, and its attempts with their jobs."""
+    student, known = identify(item, roster)
+    slug = options.assignment
+    if slug is None and specs:
+        from grader.batch.mail import match_assignment
+
+        slug = match_assignment(item.subject, list(specs.values()))
+    problem = ""
+    candidates: list[tuple[str, bytes, bool]] = [(a.filename, a.data, False) for a in item.attachments]
+    if item.skipped:
+        problem, candidates = f"skipped: {item.skipped}", []
+    elif not candidates and item.body_code:
+        candidates = [(BODY_FILENAME, item.body_code.encode("utf-8"), True)]
+    if not problem and not candidates:
+        problem = "no attachment: no notebook, .py or .zip in this mail"
+    elif not problem and slug is None:
+        problem = f"no assignment: the subject {item.subject!r} names none; pass --assignment"
+    row = MessageRow(key=item.key, sender=item.sender, sender_name=item.sender_name, subject=item.subject,
+                     sent_at=item.sent_at, time_source=item.time_source, skipped=item.skipped, notes=tuple(item.notes),
+                     student=student, student_known=known, assignment=slug or "", problem=problem,
+                     message_id=item.message_id, in_reply_to=item.in_reply_to, references=tuple(item.references))
+    attached = [(a.filename, a.sha256, a.content_type, len(a.data)) for a in item.attachments]
+    attempts: list[tuple[Attempt, GradeJob | None]] = []
+    if problem:
+        return row, attached, attempts
+    assert slug is not None
+    for index, (filename, data, from_body) in enumerate(candidates):
+        job = GradeJob(data=data, filename=filename, student=student, assignment=slug,
+                       assignment_digest=digests[slug], hidden=True, seed=None,
+                       data_root=str(options.data.root) if options.data.root else None,
+                       download=options.data.download, sandbox=options.sandbox,
+                       assignment_source=("named by the instructor" if options.assignment
+                                          else "matched by the mail's subject (the course's subject patterns)"))
+        key = hashlib.sha256(f"{item.key}\0{index}\0{job.sha256}".encode()).hexdigest()
+        attempts.append((Attempt(key=key, student=student, assignment=slug, sent_at=item.sent_at, score=None,
+                                 max_score=None, status="pending", filename=filename, message_key=item.key,
+                                 job_key=job.key, from_body=from_body), job))
+    return row, attached, attempts
+
+
+class _Progress:
+    """A tqdm bar with counts and an ETA on a terminal; nothing when stdout is not one (the
+    caller prints one summary line instead)."""
+
+    def __init__(self, total: int, enabled: bool | None) -> None:
+        self.enabled = sys.stdout.isatty() if enabled is None else enabled
+        self.total = total
+        self.bar: Any = None
+        self.failed = 0
+
+    def __enter__(self) -> _Progress:
+        if self.enabled and self.total:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.total, unit="submission", desc="grading", dynamic_ncols=True, file=sys.stdout)
+        return self
+
+    def advance(self, outcome: GradeOutcome) -> None:
+        if self.bar is not None:
+            self.failed += outcome.status != "graded"
+            self.bar.set_postfix_str(f"not graded: {self.failed}", refresh=False)
+            self.bar.update(1)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def parse_deadline(text: str | None) -> datetime | None:
+    """An ISO 8601 time; without a zone it is read as UTC (the arrival times are UTC)."""
+    if not text:
+        return None
+    from datetime import timezone
+
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise BatchError(f"--deadline {text!r} is not an ISO 8601 time; write e.g. 2026-12-01T23:59+01:00.") from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+

@@ -1,0 +1,3 @@
+from tests.batch.standins import install
+
+install()
