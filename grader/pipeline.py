@@ -14,6 +14,7 @@ from grader.data import DataConfig
 from grader.extract import NotebookError, extract, read_notebook
 from grader.intake import IntakeError, Submission, read_submission
 from grader.results import GradeResult, Problem
+from grader.run.launcher import WorkerLauncher
 from grader.run.sandbox import SandboxLimits, SandboxPolicy, SandboxUnavailable
 from grader.run.session import run_tests
 from grader.score import score_exercises, total
@@ -63,8 +64,9 @@ def grade_file(path: Path, *, assignment: str | None = None, course: Path | None
 
 def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool = False,
                      seed: int | None = None, policy: SandboxPolicy | None = None,
-                     data: DataConfig | None = None) -> GradeResult:
-    """`data`: where tests find data sets such as MNIST (default: $GRADER_DATA_DIR, no download)."""
+                     data: DataConfig | None = None, launcher: WorkerLauncher | None = None) -> GradeResult:
+    """`data`: where tests find data sets such as MNIST (default: $GRADER_DATA_DIR, no download);
+    `launcher`: how workers start (default: `grader.run.launcher.default_launcher()`)."""
     seed = spec.seed if seed is None else seed
     data = data or DataConfig.resolve()
     policy = policy or SandboxPolicy()
@@ -80,7 +82,7 @@ def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool =
         raise GradingError(str(exc)) from None
     try:
         outcome = run_tests(spec, extracted, submission.filename, hidden=hidden, seed=seed, policy=policy,
-                            data=data)
+                            data=data, launcher=launcher)
     except Exception as exc:  # a grader bug must still produce a result, and blame the grader
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return GradeResult(

@@ -312,8 +312,7 @@ class ZygoteLauncher:
             # The kernel attaches the sender's pid and uid to each message: the first child's
             # pid (as this process sees it) and, at the end, the worker's uid.
             parent.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-            request = {"uid": sandbox.uid, "rlimits": worker_rlimits(limits, True),
-                       "tmpfs_bytes": limits.tmpfs_mb << 20}
+            request = self._request(sandbox, limits)
             control.settimeout(FORK_SECONDS)
             try:
                 socket.send_fds(control, [json.dumps(request).encode()], [child.fileno(), output_fd, status_w])
@@ -352,6 +351,11 @@ class ZygoteLauncher:
             raise
         self.forks += 1
         return Launched(ZygoteProcess(creds[0], pidfd, status_r), parent, sandbox)
+
+    @staticmethod
+    def _request(sandbox: Sandbox, limits: SandboxLimits) -> dict[str, object]:
+        """What a fork needs to confine itself (no secret: it reaches the zygote)."""
+        return {"uid": sandbox.uid, "rlimits": worker_rlimits(limits, True), "tmpfs_bytes": limits.tmpfs_mb << 20}
 
     def _step(self, sock: socket.socket, deadline: float, expected: bytes) -> tuple[bytes, tuple[int, int, int] | None]:
         try:

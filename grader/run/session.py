@@ -20,6 +20,7 @@ from grader.data import DataConfig
 from grader.extract import Extracted
 from grader.results import Problem, TestResult
 from grader.run.client import StudentRuntime
+from grader.run.launcher import WorkerLauncher
 from grader.run.plugin import GradingPlugin, SubmissionView
 from grader.run.sandbox import SandboxPolicy
 from grader.testing import Measure
@@ -68,7 +69,8 @@ def _isolated_pytest(tests_root: Path) -> Iterator[None]:
 
 
 def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hidden: bool, seed: int,
-              policy: SandboxPolicy | None = None, data: DataConfig = DataConfig()) -> RunOutcome:
+              policy: SandboxPolicy | None = None, data: DataConfig = DataConfig(),
+              launcher: WorkerLauncher | None = None) -> RunOutcome:
     paths = [assignment.public_tests] + ([assignment.hidden_tests] if hidden else [])
     paths = [p for p in paths if p.is_dir()]
     if not paths:
@@ -80,6 +82,7 @@ def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hi
         workdir=workdir,
         deadline=time.monotonic() + assignment.limits.submission_seconds,
         policy=policy or SandboxPolicy(),
+        launcher=launcher,
     )
     view = SubmissionView(filename, extracted.is_notebook, extracted.figure_cells)
     plugin = GradingPlugin(assignment, runtime, view, seed, data)

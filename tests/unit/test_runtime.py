@@ -1,4 +1,7 @@
-"""The worker boundary: every way student code can end is an outcome, and the next call works."""
+"""The worker boundary: every way student code can end is an outcome, and the next call works.
+
+Every test runs with both ways of starting a worker (grader/run/launcher.py): cold (exec) and
+forked from the zygote (where the full sandbox exists: root, cgroups, Linux)."""
 
 from __future__ import annotations
 
@@ -11,8 +14,10 @@ import torch
 from grader.assignment import Limits
 from grader.extract.source import SourceUnit, extract_code
 from grader.run.client import StudentRuntime
+from grader.run import launcher as launchers
 from grader.run.errors import CallTimeout, GraderFault, MissingName, StudentError, WorkerDied
 from grader.run.proxy import StudentModule
+from grader.run.sandbox import SandboxPolicy
 
 STUDENT = '''\
 import os, sys, ctypes, signal
@@ -60,6 +65,29 @@ class Net(nn.Module):
         return self.layer(x)
 '''
 RUNAWAY = "slow = sum(i for i in range(10**12))\n\ndef uses_slow():\n    return len(slow)\n"
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    launcher = launchers.ZygoteLauncher(strict=True)
+    yield launcher
+    launcher.close()
+
+
+@pytest.fixture(autouse=True, params=["cold", "zygote"])
+def launcher(request, monkeypatch):
+    """The worker starts the way the parameter says; a zygote run must really have forked."""
+    if request.param == "cold":
+        monkeypatch.setattr(launchers, "default_launcher", launchers.ColdLauncher)
+        yield
+        return
+    if not launchers.zygote_possible(SandboxPolicy()):
+        pytest.skip("workers are forked from a zygote only with the full sandbox (root, cgroups, Linux)")
+    zygote = request.getfixturevalue("zygote")
+    before = zygote.forks
+    monkeypatch.setattr(launchers, "default_launcher", lambda: zygote)
+    yield
+    assert zygote.forks > before, "the test did not run in a forked worker"
 
 
 def load(tmp_path, *texts):
