@@ -14,6 +14,7 @@ from grader.data import DataConfig
 from grader.extract import NotebookError, extract, read_notebook
 from grader.intake import IntakeError, Submission, read_submission
 from grader.results import GradeResult, Problem
+from grader.run import launcher as launchers
 from grader.run.launcher import WorkerLauncher
 from grader.run.sandbox import SandboxLimits, SandboxPolicy, SandboxUnavailable
 from grader.run.session import run_tests
@@ -74,6 +75,9 @@ def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool =
         policy.check()  # fail closed: no confinement, no student code
     except SandboxUnavailable as exc:
         raise GradingError(str(exc)) from None
+    launcher = launcher or launchers.default_launcher()
+    if isinstance(launcher, launchers.ZygoteLauncher):
+        launcher.warm(policy)  # the zygote imports torch while the submission is extracted
     base = dict(student=submission.student, assignment=spec.slug, submission=submission.filename,
                 hidden_included=hidden, seed=seed)
     try:

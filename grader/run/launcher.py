@@ -203,11 +203,19 @@ class ZygoteLauncher:
 
     # -------------------------------------------------------------- the zygote
 
-    def warm(self) -> None:
-        """Start the zygote now (it imports torch while the caller does something else)."""
+    def warm(self, policy: SandboxPolicy) -> None:
+        """Start the zygote now: it imports torch while the caller does something else."""
+        if not zygote_possible(policy):
+            return
         with self._lock:
             if self._control is None and self.broken is None:
-                self._spawn_nowait()
+                try:
+                    self._spawn_nowait()
+                except ZygoteUnavailable as exc:
+                    if self.strict:
+                        raise
+                    log.warning("%s; workers start cold (same confinement, slower start).", exc)
+                    self.broken = str(exc)
 
     def _spawn_nowait(self) -> None:
         from grader.run.client import worker_env
@@ -229,14 +237,32 @@ class ZygoteLauncher:
             "--cap-add", "CAP_SETPCAP", "--", *argv,
         ]
         errors = open(self._dir / "zygote.log", "wb")
-        try:
-            self._proc = subprocess.Popen(command, pass_fds=[theirs.fileno(), filter_fd], stdin=subprocess.DEVNULL,
-                                          stdout=errors, stderr=errors, env=env, cwd="/",
-                                          start_new_session=True)
-        finally:
-            errors.close()
-            theirs.close()
-            os.close(filter_fd)
+        started: dict[str, object] = {}
+        ready = threading.Event()
+
+        def keeper() -> None:
+            # bwrap's --die-with-parent follows the *thread* that started it: this one lives as
+            # long as the zygote, whichever thread of the grader asked for the first worker.
+            try:
+                started["proc"] = subprocess.Popen(
+                    command, pass_fds=[theirs.fileno(), filter_fd], stdin=subprocess.DEVNULL,
+                    stdout=errors, stderr=errors, env=env, cwd="/", start_new_session=True)
+            except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
+                started["error"] = exc
+            finally:
+                ready.set()
+            if "proc" in started:
+                started["proc"].wait()  # type: ignore[attr-defined]
+
+        threading.Thread(target=keeper, name="grader-zygote", daemon=True).start()
+        ready.wait()
+        errors.close()
+        theirs.close()
+        os.close(filter_fd)
+        if "error" in started:
+            ours.close()
+            raise ZygoteUnavailable(f"the zygote could not be started ({started['error']})")
+        self._proc = started["proc"]  # type: ignore[assignment]
         self._control = ours
 
     def _ensure(self) -> socket.socket:
