@@ -117,8 +117,11 @@ def _namespace_init(request: dict[str, Any], sock_fd: int, output_fd: int, bpf: 
             _say(sock_fd, FAILED + str(exc)[:500].encode("utf-8", "replace"))
         finally:
             os._exit(CONFINE_FAILED)
+    # As PID 1 it gets only the signals it handles: none, so the worker's code cannot stop it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     worker = os.fork()
     if worker == 0:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as in any Python process
         _worker(sock_fd)
     os.close(sock_fd)
     null = os.open("/dev/null", os.O_WRONLY)
