@@ -223,3 +223,18 @@ def test_workers_start_cold_where_the_zygote_cannot_be_used(tmp_path, monkeypatc
     finally:
         worker._runtime.close()
         lenient.close()
+
+
+def test_honest_training_with_a_dataloader_in_a_forked_worker_is_never_killed(tmp_path, zygote):
+    """DataLoader workers are forks of a fork: they must work, within the same limits."""
+    from tests.adversarial.test_sandbox_guarantees import HONEST
+
+    code = extract_code([SourceUnit("cell 1", HONEST)])
+    runtime = StudentRuntime(code, Limits(call_seconds=120), tmp_path, time.monotonic() + 300, SandboxPolicy(),
+                             launcher=zygote)
+    before = zygote.forks
+    try:
+        assert 0 < StudentModule(runtime).train_with_loader() < 10
+        assert zygote.forks == before + 1
+    finally:
+        runtime.close()
