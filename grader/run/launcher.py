@@ -203,19 +203,24 @@ class ZygoteLauncher:
 
     # -------------------------------------------------------------- the zygote
 
-    def warm(self, policy: SandboxPolicy) -> None:
-        """Start the zygote now: it imports torch while the caller does something else."""
+    def warm(self, policy: SandboxPolicy, wait: bool = False) -> None:
+        """Start the zygote now: it imports torch while the caller does something else (or,
+        with `wait`, until it is ready to fork)."""
         if not zygote_possible(policy):
             return
         with self._lock:
-            if self._control is None and self.broken is None:
-                try:
+            if self.broken is not None:
+                return
+            try:
+                if self._control is None:
                     self._spawn_nowait()
-                except ZygoteUnavailable as exc:
-                    if self.strict:
-                        raise
-                    log.warning("%s; workers start cold (same confinement, slower start).", exc)
-                    self.broken = str(exc)
+                if wait:
+                    self._ensure()
+            except ZygoteUnavailable as exc:
+                if self.strict:
+                    raise
+                log.warning("%s; workers start cold (same confinement, slower start).", exc)
+                self.broken = str(exc)
 
     def _spawn_nowait(self) -> None:
         from grader.run.client import worker_env

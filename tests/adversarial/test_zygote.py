@@ -83,6 +83,7 @@ def zygote():
     if not launchers.zygote_possible(SandboxPolicy()):
         pytest.fail("forked workers are tested with the full sandbox: run the tests as root on Linux")
     launcher = launchers.ZygoteLauncher(strict=True)
+    launcher.warm(SandboxPolicy(), wait=True)
     yield launcher
     launcher.close()
 
