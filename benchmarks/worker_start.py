@@ -1,7 +1,8 @@
-"""What a warm worker saves: time to a worker's first answer, cold (exec) vs forked (zygote),
-and a whole `grade local --hidden` of the tp1 reference both ways.
+"""What a warm worker saves: time to a worker's first answer, cold (exec) vs forked (zygote);
+the tp1 reference graded (--hidden) several times in one process (as a batch does); and a whole
+`grade local --hidden` of it from a cold start of the command, both ways.
 
-    .venv/bin/python benchmarks/worker_start.py [--runs 10] [--cli-runs 3]
+    .venv/bin/python benchmarks/worker_start.py [--runs 10] [--batch 5] [--cli-runs 3]
 
 Needs the full sandbox (root, cgroups, Linux): elsewhere there is no zygote to measure. Runs
 alternate (cold, zygote, cold, ...) so that drift on a noisy machine hits both sides; medians and
@@ -21,6 +22,8 @@ from pathlib import Path
 
 from grader.assignment import find_course_root, load_assignment
 from grader.extract.source import SourceUnit, extract_code
+from grader.intake import read_submission
+from grader.pipeline import grade_submission
 from grader.run.client import StudentRuntime
 from grader.run.launcher import ColdLauncher, WorkerLauncher, ZygoteLauncher, zygote_possible
 from grader.run.proxy import StudentModule
@@ -43,6 +46,17 @@ def first_answer(launcher: WorkerLauncher) -> float:
     return elapsed
 
 
+def batch(launcher: WorkerLauncher, copies: int) -> float:
+    """Seconds to grade the reference `copies` times in this process (the zygote already warm)."""
+    spec = load_assignment(find_course_root(ROOT), "tp1")
+    submission = read_submission(REFERENCE)
+    started = time.perf_counter()
+    for _ in range(copies):
+        result = grade_submission(submission, spec, hidden=True, launcher=launcher)
+        assert result.score == result.max_score, "the reference must keep full marks both ways"
+    return time.perf_counter() - started
+
+
 def grade_local(warm: bool) -> float:
     """One `grade local --hidden` from a cold start of the command (a fresh Python each time)."""
     env = {**os.environ, "GRADER_WARM_WORKERS": "1" if warm else "0"}
@@ -62,6 +76,7 @@ def report(name: str, cold: list[float], warm: list[float]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--batch", type=int, default=5)
     parser.add_argument("--cli-runs", type=int, default=3)
     args = parser.parse_args()
     if not zygote_possible(SandboxPolicy()):
@@ -79,6 +94,7 @@ def main() -> None:
             cold_times.append(first_answer(cold))
             warm_times.append(first_answer(zygote))
         report("worker start to first answer", cold_times, warm_times)
+        report(f"tp1 reference x{args.batch}, one process", [batch(cold, args.batch)], [batch(zygote, args.batch)])
     finally:
         zygote.close()
     cold_cli, warm_cli = [], []
