@@ -19,6 +19,7 @@ from grader.assignment import Assignment
 from grader.data import DataConfig
 from grader.extract import Extracted
 from grader.results import Problem, TestResult
+from grader.run.launcher import WorkerLauncher
 from grader.run.sandbox import SandboxPolicy
 from grader.run.session import run_tests
 
@@ -29,7 +30,8 @@ def _points(tests: Sequence[TestResult]) -> float:
 
 def best_candidates(spec: Assignment, extracted: Extracted, tests: Sequence[TestResult], filename: str, *,
                     hidden: bool, seed: int, policy: SandboxPolicy,
-                    data: DataConfig) -> tuple[tuple[TestResult, ...], dict[str, str], tuple[Problem, ...]]:
+                    data: DataConfig, launcher: WorkerLauncher | None = None,
+                    ) -> tuple[tuple[TestResult, ...], dict[str, str], tuple[Problem, ...]]:
     """(every test result, name -> where its graded definition is, problems naming the choice)."""
     origins = dict(extracted.code.origins)
     results = list(tests)
@@ -42,7 +44,8 @@ def best_candidates(spec: Assignment, extracted: Extracted, tests: Sequence[Test
             if not best or _points(best) >= ceiling:
                 break  # full marks (or nothing to grade it on): no candidate can do better
             outcome = run_tests(spec, dataclasses.replace(extracted, code=alternative.code), filename,
-                                hidden=hidden, seed=seed, policy=policy, data=data, exercises={name})
+                                hidden=hidden, seed=seed, policy=policy, data=data, exercises={name},
+                                launcher=launcher)
             tried = [t for t in outcome.tests if t.exercise == name]
             if not outcome.grader_error and len(tried) == len(best) and _points(tried) > _points(best):
                 best, best_where = tried, alternative.where

@@ -16,6 +16,8 @@ from grader.intake import IntakeError, Submission, read_submission
 from grader.candidates import best_candidates
 from grader.report.sanitize import sanitize
 from grader.results import GradeResult, Problem
+from grader.run import launcher as launchers
+from grader.run.launcher import WorkerLauncher
 from grader.run.sandbox import SandboxLimits, SandboxPolicy, SandboxUnavailable
 from grader.run.session import run_tests
 from grader.score import score_exercises, total
@@ -102,10 +104,11 @@ def grade_file(path: Path, *, assignment: str | None = None, course: Path | None
 def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool = False,
                      seed: int | None = None, policy: SandboxPolicy | None = None,
                      data: DataConfig | None = None, assignment_source: str = NAMED,
-                     measures: dict | None = None) -> GradeResult:
+                     measures: dict | None = None, launcher: WorkerLauncher | None = None) -> GradeResult:
     """`data`: where tests find data sets such as MNIST (default: $GRADER_DATA_DIR, no download).
     `measures`: a dict to fill with what each test's checks compared with their bounds (for
     calibration scripts; it holds hidden thresholds, so it never goes into the result).
+    `launcher`: how workers start (default: `grader.run.launcher.default_launcher()`).
     The result is sanitized (see grader/report/sanitize.py) before it is returned."""
     seed = spec.seed if seed is None else seed
     data = data or DataConfig.resolve()
@@ -114,6 +117,9 @@ def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool =
         policy.check()  # fail closed: no confinement, no student code
     except SandboxUnavailable as exc:
         raise GradingError(str(exc)) from None
+    launcher = launcher or launchers.default_launcher()
+    if isinstance(launcher, launchers.ZygoteLauncher):
+        launcher.warm(policy)  # the zygote imports torch while the submission is extracted
     base = dict(student=submission.student, assignment=spec.slug, submission=submission.filename,
                 hidden_included=hidden, seed=seed, assignment_source=assignment_source)
     try:
@@ -122,11 +128,12 @@ def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool =
         raise GradingError(str(exc)) from None
     try:
         outcome = run_tests(spec, extracted, submission.filename, hidden=hidden, seed=seed, policy=policy,
-                            data=data)
+                            data=data, launcher=launcher)
         if measures is not None:
             measures.update(outcome.measures)
         tests, origins, chosen = best_candidates(spec, extracted, outcome.tests, submission.filename,
-                                                 hidden=hidden, seed=seed, policy=policy, data=data)
+                                                 hidden=hidden, seed=seed, policy=policy, data=data,
+                                                 launcher=launcher)
     except Exception as exc:  # a grader bug must still produce a result, and blame the grader
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return sanitize(GradeResult(

@@ -4,12 +4,9 @@ and turn every way it can go wrong (exception, timeout, death, garbage) into a t
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,11 +18,12 @@ from grader.assignment import Limits
 from grader.extract.source import StudentCode
 from grader.results import Problem
 from grader.run import cleanup, wire
+from grader.run import launcher as launchers
 from grader.run.errors import (
     CallTimeout, GraderFault, MissingName, ProtocolViolation, StudentError, UnsendableValue, WorkerDied,
 )
 from grader.run.proxy import Handle
-from grader.run.sandbox import Sandbox, SandboxLimits, SandboxPolicy, linux, worker_rlimits
+from grader.run.sandbox import SandboxLimits, SandboxPolicy
 
 # Starting a worker imports torch (seconds; much more on a cold disk): not the student's time.
 STARTUP_SECONDS = 180.0
@@ -65,44 +63,20 @@ def _describe_exit(code: int | None) -> str:
 class WorkerProcess:
     """One worker process (inside its sandbox when the policy asks for one) and its channel."""
 
-    def __init__(self, workdir: Path, log: Path, policy: SandboxPolicy, limits: SandboxLimits) -> None:
-        parent, child = socket.socketpair()
-        self.sock = parent
-        self.sandbox: Sandbox | None = None
+    def __init__(self, workdir: Path, log: Path, policy: SandboxPolicy, limits: SandboxLimits,
+                 launcher: launchers.WorkerLauncher | None = None) -> None:
         self.limits = limits
-        sandboxed = policy.enabled and linux()
-        rlimits = worker_rlimits(limits, sandboxed)
-        argv = [sys.executable, "-m", "grader.run.worker", str(child.fileno()), json.dumps(rlimits)]
-        env = worker_env(workdir)
-        fds = [child.fileno()]
-        if sandboxed:
-            self.sandbox = Sandbox(limits)
-            argv, fds = self.sandbox.command(argv, env, child.fileno())
         out_read, out_write = os.pipe()
         self._cleanup = cleanup.register(self.kill)
         try:
-            self.proc = subprocess.Popen(
-                argv,
-                pass_fds=fds,
-                stdin=subprocess.DEVNULL,
-                stdout=out_write,
-                stderr=out_write,
-                cwd=workdir,
-                env=env,
-                # Its own session and process group: one kill reaches what it spawns.
-                start_new_session=True,
-            )
+            launched = (launcher or launchers.ColdLauncher()).start(workdir, out_write, policy, limits)
         except BaseException:
             os.close(out_read)
-            if self.sandbox is not None:
-                self.sandbox.close()
             cleanup.unregister(self._cleanup)
             raise
         finally:
             os.close(out_write)
-            for fd in fds[1:]:
-                os.close(fd)
-            child.close()
+        self.proc, self.sock, self.sandbox = launched.process, launched.sock, launched.sandbox
         self.output = _Output()
         self._drain = threading.Thread(target=_drain, args=(out_read, log, self.output), daemon=True)
         self._drain.start()
@@ -148,10 +122,7 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """Kill the worker and everything it started, however detached, then clean up."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        self.proc.kill()  # its process group, or its pidfd (launcher.py)
         if self.sandbox is not None:
             self.sandbox.kill_all()
         try:
@@ -206,6 +177,8 @@ class StudentRuntime:
     max_reply_bytes: int = wire.MAX_REPLY_BYTES
     # Output the drain threads of finished workers read and dropped (counted, never parsed back).
     dropped_output: int = 0
+    # How workers start (cold exec or zygote fork); None: `launcher.default_launcher()`.
+    launcher: launchers.WorkerLauncher | None = None
     _worker: WorkerProcess | None = None
     _skipped: set[int] = field(default_factory=set)
     # Whether the current worker has run any student code: from then on it speaks for the student.
@@ -247,7 +220,8 @@ class StudentRuntime:
             self.starts += 1
             home = self.workdir / "home"
             home.mkdir(parents=True, exist_ok=True)
-            self._worker = WorkerProcess(home, self.log, self.policy, self.sandbox_limits)
+            self._worker = WorkerProcess(home, self.log, self.policy, self.sandbox_limits,
+                                         self.launcher or launchers.default_launcher())
             self._student_ran = False
             try:
                 self._raw("sources", min(STARTUP_SECONDS, max(self.remaining(), 1.0)), files=self.code.sources)

@@ -274,6 +274,55 @@ def allocate_uid() -> tuple[int, int]:
     raise SandboxUnavailable(f"all {UID_SPAN} sandbox uids are in use on this machine; grade fewer submissions at once.")
 
 
+def bwrap_argv(limits: SandboxLimits, env: dict[str, str]) -> list[str]:
+    """bubblewrap's part of the confinement, shared by cold workers and the zygote
+    (`grader.run.zygote`, which forks workers that rebuild the per-worker parts themselves)."""
+    home = "/home/student"
+    python = Path(sys.executable)
+    binds: list[str] = []
+    dirs: list[str] = []
+    seen: set[str] = set()
+    for path in (Path(sys.base_prefix), Path(sys.prefix), Path(grader.__file__).resolve().parent,
+                 python.parent, python.resolve().parent.parent):
+        text = str(path)
+        if text in seen or not path.exists() or text.startswith("/usr"):
+            continue
+        seen.add(text)
+        # Parents bwrap would create unreadable (0700): Python must list them to import.
+        for parent in reversed(path.parents[:-1]):
+            if str(parent) not in dirs:
+                dirs.append(str(parent))
+        binds += ["--ro-bind", text, text]
+    binds = [arg for d in dirs for arg in ("--perms", "0755", "--dir", d)] + binds
+    bwrap = [
+        "bwrap",
+        # New pid (everything dies with its init), net (no network), ipc, uts, cgroup namespaces.
+        "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+        "--die-with-parent",      # the grader dies: the sandbox dies
+        "--new-session",          # no TIOCSTI into the grader's terminal
+        "--clearenv",
+        "--ro-bind", "/usr", "/usr",
+        "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+        "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
+        "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+        "--ro-bind-try", "/etc/ld.so.conf", "/etc/ld.so.conf",
+        "--ro-bind-try", "/etc/ld.so.conf.d", "/etc/ld.so.conf.d",
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--perms", "1777", "--size", str(limits.tmpfs_mb << 20), "--tmpfs", "/tmp",
+        "--perms", "1777", "--size", str(limits.tmpfs_mb << 20), "--tmpfs", "/dev/shm",
+        # Home too is a sized tmpfs: a per-file limit alone lets many files fill the disk.
+        "--perms", "1777", "--size", str(limits.tmpfs_mb << 20), "--tmpfs", home,
+        # Binds last: mounts apply in order, and a tmpfs must not hide Python (e.g. under /tmp).
+        *binds,
+        "--chdir", home,
+        "--hostname", "sandbox",
+    ]
+    for key, value in {**env, "HOME": home, "TMPDIR": "/tmp"}.items():
+        bwrap += ["--setenv", key, value]
+    return bwrap
+
+
 class Sandbox:
     """One sandboxed worker's confinement: build its command line, then clean up after it."""
 
@@ -288,63 +337,16 @@ class Sandbox:
 
     def command(self, worker_argv: list[str], env: dict[str, str], keep_fd: int) -> tuple[list[str], list[int]]:
         """The full command line and the descriptors it must inherit."""
-        home = "/home/student"
-        python = Path(sys.executable)
-        binds: list[str] = []
-        dirs: list[str] = []
-        seen: set[str] = set()
-        for path in (Path(sys.base_prefix), Path(sys.prefix), Path(grader.__file__).resolve().parent,
-                     python.parent, python.resolve().parent.parent):
-            text = str(path)
-            if text in seen or not path.exists() or text.startswith("/usr"):
-                continue
-            seen.add(text)
-            # Parents bwrap would create unreadable (0700): Python must list them to import.
-            for parent in reversed(path.parents[:-1]):
-                if str(parent) not in dirs:
-                    dirs.append(str(parent))
-            binds += ["--ro-bind", text, text]
-        binds = [arg for d in dirs for arg in ("--perms", "0755", "--dir", d)] + binds
         seccomp_fd = os.open(self.filter, os.O_RDONLY)
         privileged = is_root()
-        bwrap = [
-            "bwrap",
-            # New pid (everything dies with its init), net (no network), ipc, uts, cgroup namespaces.
-            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent",      # the grader dies: the sandbox dies
-            "--new-session",          # no TIOCSTI into the grader's terminal
-            "--clearenv",
-            "--ro-bind", "/usr", "/usr",
-            "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-            "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
-            "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
-            "--ro-bind-try", "/etc/ld.so.conf", "/etc/ld.so.conf",
-            "--ro-bind-try", "/etc/ld.so.conf.d", "/etc/ld.so.conf.d",
-            "--proc", "/proc",
-            "--dev", "/dev",
-            "--perms", "1777", "--size", str(self.limits.tmpfs_mb << 20), "--tmpfs", "/tmp",
-            "--perms", "1777", "--size", str(self.limits.tmpfs_mb << 20), "--tmpfs", "/dev/shm",
-            # Home too is a sized tmpfs: a per-file limit alone lets many files fill the disk.
-            "--perms", "1777", "--size", str(self.limits.tmpfs_mb << 20), "--tmpfs", home,
-            # Binds last: mounts apply in order, and a tmpfs must not hide Python (e.g. under /tmp).
-            *binds,
-            "--chdir", home,
-            "--hostname", "sandbox",
-            "--seccomp", str(seccomp_fd),
-        ]
-        for key, value in {**env, "HOME": home, "TMPDIR": "/tmp"}.items():
-            bwrap += ["--setenv", key, value]
+        bwrap = [*bwrap_argv(self.limits, env), "--seccomp", str(seccomp_fd)]
         if not privileged:
             # Unprivileged: bwrap builds a user namespace; none may be nested inside it.
             bwrap[1:1] = ["--unshare-user", "--disable-userns", "--uid", "1000", "--gid", "1000"]
             return [*bwrap, "--", *worker_argv], [keep_fd, seccomp_fd]
-        self.uid, self._uid_lock = allocate_uid()
+        self.allocate()
         join: list[str] = []
-        if cgroups_writable():
-            # pid, then a counter, then chance: unique among this process's sandboxes and every
-            # other grader's, even one whose pid is the same in another PID namespace.
-            name = f"{os.getpid()}-{next(_cgroup_ids)}-{secrets.token_hex(4)}"
-            self.cgroup = _Cgroup.create(name, self.limits)
+        if self.cgroup is not None:
             joins = " && ".join(f'echo $$ > "{p}/cgroup.procs"' for p in self.cgroup.paths)
             # Join the cgroups before anything forks: every later process is counted and killed.
             join = ["/bin/sh", "-c", f'{joins} && exec "$@"', "sandbox"]
@@ -359,6 +361,15 @@ class Sandbox:
             "--inh-caps=-all", "--bounding-set=-all",
             *worker_argv,
         ], [keep_fd, seccomp_fd]
+
+    def allocate(self) -> None:
+        """As root: an unprivileged uid and cgroups of this sandbox's own, unique on the machine."""
+        self.uid, self._uid_lock = allocate_uid()
+        if cgroups_writable():
+            # pid, then a counter, then chance: unique among this process's sandboxes and every
+            # other grader's, even one whose pid is the same in another PID namespace.
+            name = f"{os.getpid()}-{next(_cgroup_ids)}-{secrets.token_hex(4)}"
+            self.cgroup = _Cgroup.create(name, self.limits)
 
     def oom_killed(self) -> bool:
         return bool(self.cgroup and self.cgroup.oom_killed())

@@ -21,6 +21,7 @@ from grader.extract import Extracted
 from grader.results import Problem, TestResult
 from grader.run import cleanup
 from grader.run.client import StudentRuntime
+from grader.run.launcher import WorkerLauncher
 from grader.run.plugin import GradingPlugin, SubmissionView
 from grader.run.sandbox import SandboxPolicy
 from grader.testing import Measure
@@ -86,8 +87,9 @@ class _OnlyExercises:
 
 def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hidden: bool, seed: int,
               policy: SandboxPolicy | None = None, data: DataConfig = DataConfig(),
-              exercises: set[str] | None = None) -> RunOutcome:
-    """`exercises`: run only the tests of these exercises (default: all)."""
+              exercises: set[str] | None = None, launcher: WorkerLauncher | None = None) -> RunOutcome:
+    """`exercises`: run only the tests of these exercises (default: all); `launcher`: how workers
+    start (default: `grader.run.launcher.default_launcher()`)."""
     paths = [assignment.public_tests] + ([assignment.hidden_tests] if hidden else [])
     paths = [p for p in paths if p.is_dir()]
     if not paths:
@@ -101,6 +103,7 @@ def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hi
         workdir=workdir,
         deadline=time.monotonic() + assignment.limits.submission_seconds,
         policy=policy or SandboxPolicy(),
+        launcher=launcher,
     )
     view = SubmissionView(filename, extracted.is_notebook, extracted.figure_cells)
     plugin = GradingPlugin(assignment, runtime, view, seed, data)

@@ -5,8 +5,9 @@ seed the RNGs, get an attribute, call something, run a grader helper on a studen
 outcome is sent back as a value (result or error), never raised across the boundary. Objects that
 are not plain data stay here in a handle table; the trusted side holds only their ids.
 
-`serve()` is separate from process start-up so that a warm parent that has already imported torch
-can fork and call it; today `python -m grader.run.worker FD` starts it from scratch.
+`serve()` is separate from process start-up: `python -m grader.run.worker FD` starts a cold
+worker from scratch, and the zygote (`grader.run.zygote`), a warm parent that has already
+imported torch, forks, confines the fork and calls `Worker(sock).serve()` in it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The worker boundary: every way student code can end is an outcome, and the next call works."""
+"""The worker boundary: every way student code can end is an outcome, and the next call works.
+
+Every test runs with both ways of starting a worker (grader/run/launcher.py): cold (exec) and
+forked from the zygote (where the full sandbox exists: root, cgroups, Linux)."""
 
 from __future__ import annotations
 
@@ -11,8 +14,10 @@ import torch
 from grader.assignment import Limits
 from grader.extract.source import SourceUnit, extract_code
 from grader.run.client import StudentRuntime
+from grader.run import launcher as launchers
 from grader.run.errors import CallTimeout, GraderFault, MissingName, StudentError, WorkerDied
 from grader.run.proxy import StudentModule
+from grader.run.sandbox import SandboxPolicy
 
 STUDENT = '''\
 import os, sys, ctypes, signal
@@ -60,6 +65,30 @@ class Net(nn.Module):
         return self.layer(x)
 '''
 RUNAWAY = "slow = sum(i for i in range(10**12))\n\ndef uses_slow():\n    return len(slow)\n"
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    launcher = launchers.ZygoteLauncher(strict=True)
+    launcher.warm(SandboxPolicy(), wait=True)  # its start-up is not any test's time
+    yield launcher
+    launcher.close()
+
+
+@pytest.fixture(autouse=True, params=["cold", "zygote"])
+def launcher(request, monkeypatch):
+    """The worker starts the way the parameter says; a zygote run must really have forked."""
+    if request.param == "cold":
+        monkeypatch.setattr(launchers, "default_launcher", launchers.ColdLauncher)
+        yield
+        return
+    if not launchers.zygote_possible(SandboxPolicy()):
+        pytest.skip("workers are forked from a zygote only with the full sandbox (root, cgroups, Linux)")
+    zygote = request.getfixturevalue("zygote")
+    before = zygote.forks
+    monkeypatch.setattr(launchers, "default_launcher", lambda: zygote)
+    yield
+    assert zygote.forks > before, "the test did not run in a forked worker"
 
 
 def load(tmp_path, *texts):
@@ -120,6 +149,7 @@ def test_a_dead_worker_fails_that_call_and_the_next_call_gets_a_fresh_one(studen
 
 @pytest.mark.parametrize("name", ["spins", "ignores_sigterm"])
 def test_a_call_past_its_limit_is_killed_and_the_next_gets_a_fresh_worker(student, name):
+    student.ok()  # the worker's start-up is not the call's time
     started = time.monotonic()
     with pytest.raises(CallTimeout, match="longer than 3 s"):
         getattr(student, name)()
