@@ -80,18 +80,18 @@ def validate(slugs: Sequence[str], *, course: Path | None = None, seeds: int = 3
 
 def batch(inbox: Path, *, out: Path | None = None, assignment: str | None = None, roster: Path | None = None,
           workers: int = 0, deadline: str | None = None, late: str | None = None, count: str = "latest",
-          regrade: bool = False, send: bool = False, course: Path | None = None, sandbox: bool = True,
-          data_dir: Path | None = None) -> int:
+          regrade: bool = False, send: bool = False, smtp_config: Path | None = None, course: Path | None = None,
+          sandbox: bool = True, data_dir: Path | None = None) -> int:
     """Grade a mailbox (or a folder of saved submissions) into a folder of reports and gradebooks."""
     from grader.batch.run import BatchError, Options, batch as run_batch, parse_deadline
 
     try:
         options = Options(assignment=assignment, roster=roster, workers=workers, deadline=parse_deadline(deadline),
-                          late=late, count=count, regrade=regrade, send=send, sandbox=sandbox,
+                          late=late, count=count, regrade=regrade, send=send, smtp_config=smtp_config, sandbox=sandbox,
                           data=DataConfig.resolve(data_dir))
         summary = run_batch(inbox, out or Path("graded"), course=course, options=options)
     except (BatchError, AssignmentError) as exc:
-        print(f"grade: {exc}", file=sys.stderr)
+        print(f"grade: {for_terminal(str(exc))}", file=sys.stderr)
         return EXIT_CANNOT_GRADE
     print(summary.line())
     return EXIT_GRADER_FAILED if summary.grader_failed else EXIT_GRADED
@@ -183,7 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", choices=("latest", "best"), default="latest",
                    help="which submission before the deadline counts (default: latest)")
     p.add_argument("--regrade", action="store_true", help="grade again what was already graded")
-    p.add_argument("--send", action="store_true", help="send the replies by SMTP (settings from config or environment)")
+    p.add_argument("--send", action="store_true", help="send the replies by SMTP (settings from --smtp-config or GRADER_SMTP_*)")
+    p.add_argument("--smtp-config", type=Path, metavar="FILE",
+                   help="TOML file with an [smtp] table: host, port, starttls, user, password (file chmod 600), from")
     p.add_argument("--no-sandbox", dest="sandbox", action="store_false", help="run without the OS sandbox")
     p.add_argument("--data-dir", type=Path, metavar="DIR", help=f"data sets folder (default: ${ENV_VAR})")
 
@@ -213,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verb == "batch":
         return batch(args.inbox, out=args.out, assignment=args.assignment, roster=args.roster, workers=args.workers,
                      deadline=args.deadline, late=args.late, count=args.count, regrade=args.regrade, send=args.send,
+                     smtp_config=args.smtp_config,
                      course=args.course, sandbox=args.sandbox, data_dir=args.data_dir)
     if args.verb == "assign":
         return assign_starter(args.solution, out=args.out, assignment=args.assignment, course=args.course)

@@ -17,7 +17,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -49,8 +49,10 @@ class Options:
     count: str = "latest"
     regrade: bool = False
     send: bool = False
-    # The From: of replies (default: $GRADER_REPLY_FROM).
-    reply_from: str = field(default_factory=lambda: os.environ.get("GRADER_REPLY_FROM", ""))
+    # SMTP settings for --send (a TOML file with an [smtp] table; GRADER_SMTP_* variables win).
+    smtp_config: Path | None = None
+    # The From: of replies written but not sent (sent ones use the SMTP settings' sender).
+    reply_from: str = field(default_factory=lambda: os.environ.get("GRADER_SMTP_FROM", ""))
     sandbox: bool = True
     data: DataConfig = field(default_factory=DataConfig)
     progress: bool | None = None  # None: a bar when stdout is a terminal
@@ -99,6 +101,8 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
     roster = roster if roster is not None else _load_roster(options.roster)
     if reader is None:
         from grader.batch.mail import read_inbox as reader
+    _check_policies(options)
+    smtp = _smtp(options)  # before grading: a batch that cannot send says so at once
     state = State(Path(out))
     try:
         # Jobs wait without their bytes (kept in out/submissions/ by SHA-256), so the batch's
@@ -107,7 +111,7 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
         items: dict[str, Any] = {}
         queued: set[str] = set()
         attempts_seen = 0
-        for item in reader(inbox):
+        for item in _read(reader, inbox):
             items[item.key] = replace(item, attachments=())
             row, attached, attempts = _plan(item, specs, digests, roster, options)
             state.record_message(row, attached, attempts)
@@ -137,7 +141,7 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
         from grader.batch.outputs import write_outputs
 
         written = write_outputs(state, Path(out), specs, roster, options)
-        replies = write_replies(state, Path(out), written.entries, items, options)
+        replies = write_replies(state, Path(out), written.entries, items, options, smtp)
     finally:
         state.close()
     return Summary(messages=len(items), attempts=attempts_seen, graded_now=sum(counts.values()), reused=reused,
@@ -165,7 +169,7 @@ def kept(out: Path, sha256: str) -> bytes:
 
 
 def write_replies(state: State, out: Path, entries: Iterable[Any], items: dict[str, Any],
-                  options: Options) -> tuple[int, int]:
+                  options: Options, smtp: Any = None) -> tuple[int, int]:
     """One reply per student and assignment, in the thread of the counted submission's mail,
     with the report attached: written to out/replies/, and with --send sent by SMTP. A reply is
     keyed by the graded job it reports, so it is sent once, and again only if the grade changed."""
@@ -177,18 +181,54 @@ def write_replies(state: State, out: Path, entries: Iterable[Any], items: dict[s
         if item is None or not item.sender or entry.shown is None:
             continue  # a saved submission with no address, or a mail from no one: nobody to answer
         report = out / entry.report
-        message = build_reply(item, entry.name or entry.student, entry.shown, report, options.reply_from)
+        sender = smtp.sender if smtp is not None else options.reply_from
+        message = build_reply(item, entry.name or entry.student, entry.shown, report, sender)
         path = out / "replies" / folder_name(entry.student) / f"{entry.assignment}.eml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(bytes(message))
         key = hashlib.sha256(f"{entry.student}\0{entry.assignment}\0{entry.job_key}".encode()).hexdigest()
         state.record_reply(key, entry.student, entry.assignment, entry.job_key, path.relative_to(out).as_posix())
         messages.append((key, message))
-    if not options.send or not messages:
+    if smtp is None or not messages:
         return len(messages), 0
-    from grader.batch.replies import send_replies, smtp_config
+    from grader.batch.replies import send_replies
 
-    return len(messages), send_replies(messages, smtp_config(), state.reply_sent, state.mark_sent)
+    return len(messages), send_replies(messages, smtp, state.reply_sent, state.mark_sent)
+
+
+def _read(reader: Callable[[Path], Iterable[Any]], inbox: Path) -> Iterator[Any]:
+    """The inbox's messages; an inbox that cannot be opened is one sentence (BatchError)."""
+    from grader.batch.mail import MailError
+
+    try:
+        yield from reader(inbox)
+    except MailError as exc:
+        raise BatchError(str(exc)) from None
+
+
+def _check_policies(options: Options) -> None:
+    """The late policy and the counting rule are read before anything is graded."""
+    from grader.batch.policy import LatePolicy, PolicyError
+
+    if options.count not in ("latest", "best"):
+        raise BatchError(f"Unknown counting rule {options.count!r}; use 'latest' or 'best'.")
+    if options.late:
+        try:
+            LatePolicy.parse(options.late)
+        except PolicyError as exc:
+            raise BatchError(str(exc)) from None
+
+
+def _smtp(options: Options) -> Any:
+    """The SMTP settings when --send is given, else None."""
+    if not options.send:
+        return None
+    from grader.batch.replies import ReplyError, SmtpConfig
+
+    try:
+        return SmtpConfig.load(options.smtp_config)
+    except ReplyError as exc:
+        raise BatchError(str(exc)) from None
 
 
 def _assignments(course: Path, only: str | None) -> dict[str, Assignment]:
@@ -201,9 +241,14 @@ def _load_roster(path: Path | None) -> Any:
         return None
     from grader.batch.roster import load_roster
 
+    from grader.batch.roster import RosterError
+
     if not Path(path).is_file():
         raise BatchError(f"The roster {path} does not exist; pass a CSV of student id, names and emails.")
-    return load_roster(Path(path))
+    try:
+        return load_roster(Path(path))
+    except RosterError as exc:
+        raise BatchError(str(exc)) from None
 
 
 def identify(item: Any, roster: Any) -> tuple[str, bool]:

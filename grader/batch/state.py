@@ -67,6 +67,11 @@ class Attempt:
     job_key: str = ""
     from_body: bool = False
 
+    @property
+    def graded(self) -> bool:
+        """Whether it has a grade (what `policy.pick_counted` lets compete)."""
+        return self.status == "graded"
+
 
 @dataclass(frozen=True)
 class MessageRow:
