@@ -153,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("local", help="grade one submission (.ipynb, .py or .zip) and write a report")
     p.add_argument("path", type=Path, help="the submission file")
-    p.add_argument("--assignment", "-a", help="assignment slug, e.g. tp1 (default: read from the notebook)")
+    p.add_argument("--assignment", "-a", help="assignment slug, e.g. tp1 (needed with --hidden unless the course has one; "
+                   "a self-check without it reads the notebook's metadata)")
     p.add_argument("--hidden", action="store_true", help="also run the hidden tests (instructors)")
     p.add_argument("--out", type=Path, help="folder for the HTML report (default: current folder)")
     p.add_argument("--json", dest="json_path", type=Path, metavar="FILE", help="also write the result as JSON")
