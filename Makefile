@@ -19,17 +19,19 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@# The browser the page tests drive (Debian's chromium; never a downloaded one).
+	sh scripts/install_browser.sh
 	touch $(STAMP)
 
-# Grade the bundled examples (instructor view: public and hidden tests); reports land in out/.
+# The instructor's main job on the bundled example class: a mailbox of 40 emailed submissions,
+# graded unattended into out/class/ (dashboard index.html, reports, gradebooks, replies).
+# Run it again: it grades nothing twice (the state is in out/class/batch.sqlite).
 demo: $(STAMP)
-	@for f in reference/tp1/tp1_solution.ipynb examples/tp1/*.ipynb examples/tp1/*.py; do \
-		echo "== $$f"; $(BIN)/grade local "$$f" --assignment tp1 --hidden --out out/ || exit $$?; echo; \
-	done
+	$(BIN)/grade batch examples/mailbox/class.mbox --roster examples/mailbox/roster.csv \
+		--deadline 2026-03-20T23:59+01:00 --late 10%/day --out out/class
+	@echo "Dashboard: out/class/index.html"
 
-# Tests that need MNIST read it from GRADER_DATA_DIR; unless that is set, from the mini copy in
-# ../shared when there is one (without either, those tests fail and say what to set).
-test: export GRADER_DATA_DIR ?= $(abspath $(wildcard ../shared/data/mnist-mini))
+# Tests that need MNIST read the sample bundled in data/ unless GRADER_DATA_DIR names another copy.
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
