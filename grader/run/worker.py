@@ -110,7 +110,14 @@ class Worker:
             frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in self.student_files]
             lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
             lines += traceback.format_exception_only(type(exc), exc)
-            return "".join(lines)
+            text = "".join(lines)
+            # What a report can show: the start and the end (where the exception line is). The
+            # trusted side caps it again; this keeps an honest but huge message under the reply's
+            # limit, so the student reads their exception rather than a protocol violation.
+            if len(text) > TRACEBACK_CHARS:
+                half = TRACEBACK_CHARS // 2
+                text = f"{text[:half]}\n[... {len(text) - TRACEBACK_CHARS} characters cut ...]\n{text[-half:]}"
+            return text
         except BaseException:
             return f"{type(exc).__name__}"
 
@@ -192,6 +199,10 @@ def _safe_name(exc: BaseException) -> str:
         return str(type(exc).__name__)[:200]
     except BaseException:
         return "Exception"
+
+
+# The longest traceback a reply carries (the report shows at most 8,000 characters of a message).
+TRACEBACK_CHARS = 16_000
 
 
 def _safe_str(exc: BaseException) -> str:
