@@ -6,6 +6,8 @@ For each assignment, under several seeds:
   reference today (not stale);
 - every kept variant (`assignments/<slug>/variants/`, first line `# expect: full` or
   `# expect: <exercise>`) loses exactly the points of the exercise it breaks, and no other;
+  `# expect: <exercise>/<test>` says more: it fails that one test and no other (a format slip
+  that must cost the format test only);
 - every test is failed by at least one broken variant (a test nothing fails proves nothing).
 """
 
@@ -52,6 +54,7 @@ class _Verdict:
     is_notebook: bool
     seconds: float
     messages: dict[str, str] = field(default_factory=dict)
+    figure_tests: frozenset[str] = frozenset()
 
 
 def reference_path(course: Path, spec: Assignment) -> Path:
@@ -92,16 +95,23 @@ def _grade(course: Path, slug: str, path: Path, seed: int, sandbox: bool) -> _Ve
         score=result.score, max_score=result.max_score, grader_errors=tuple(errors),
         is_notebook=path.suffix == ".ipynb", seconds=time.monotonic() - started,
         messages={t.name: t.message.splitlines()[0][:160] for t in tests if t.status != "passed" and t.message},
+        figure_tests=frozenset(t.name for e in result.exercises if spec.exercise(e.name) is not None
+                               and spec.exercise(e.name).kind == "figure" for t in e.tests),
     )
 
 
 def _judge_variant(spec: Assignment, name: str, expected: str, verdicts: list[_Verdict]) -> Check:
     figure = {e.name for e in spec.exercises if e.kind == "figure"}
-    want = set() if expected == "full" else {expected}
+    exercise, _, test = expected.partition("/")
+    want = set() if expected == "full" else {exercise}
     for seed_index, verdict in enumerate(verdicts):
         lost = set(verdict.lost) - (set() if verdict.is_notebook else figure)
         if verdict.grader_errors:
             return Check(spec.slug, name, False, f"grader error: {verdict.grader_errors[0]}")
+        failed = set(verdict.failed_tests) - (set() if verdict.is_notebook else set(verdict.figure_tests))
+        if test and lost == want and failed != {test}:
+            return Check(spec.slug, name, False, f"expected to fail only {test}, failed {sorted(verdict.failed_tests)} "
+                         f"(seed #{seed_index}); " + "; ".join(f"{k}: {v}" for k, v in list(verdict.messages.items())[:3]))
         if lost != want:
             detail = f"expected to lose {sorted(want) or 'nothing'}, lost {sorted(lost) or 'nothing'} (seed #{seed_index})"
             if verdict.messages:
