@@ -25,7 +25,7 @@ import torch
 
 from grader.run.proxy import Handle
 
-__all__ = ["check", "generator", "Handle", "Measure", "measure", "measuring", "toy_digits"]
+__all__ = ["check", "generator", "Handle", "Measure", "linear_params", "measure", "measuring", "toy_digits"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,17 @@ def toy_digits(gen: torch.Generator, n: int) -> tuple[torch.Tensor, torch.Tensor
         row, col = 2 + 12 * (label // 5), 1 + 5 * (label % 5)
         images[i, row : row + 6, col : col + 6] = 255
     return images, labels
+
+
+def linear_params(student: Any, net: Any, n_in: int, n_out: int, gen: torch.Generator, what: str) -> dict[str, torch.Tensor]:
+    """The weight and bias of a grader-made nn.Linear(n_in, n_out) as the worker reports them,
+    cross-checked here by the network's outputs on fresh random inputs: student code sharing the
+    worker may replace the helper that reads them, but not make a network compute what it is not."""
+    params = student.helpers.parameters(net)
+    layer = {"weight": params.get("weight"), "bias": params.get("bias")} if isinstance(params, dict) else {}
+    x = torch.randn(32, int(n_in), generator=gen) * 3
+    check.relu_mlp(net(x), [layer], x, [int(n_in), int(n_out)], f"the network {what}")
+    return layer
 
 
 def _kind(value: Any) -> str:
