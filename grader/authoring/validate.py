@@ -135,6 +135,7 @@ def validate(course: Path, slugs: Iterable[str], *, seeds: int = 3, jobs: int = 
             started = time.monotonic()
             seed_list = [spec.seed + k for k in range(seeds)]
             record(_starter_freshness(course, spec))
+            record(_environment_check(course, spec))
             subjects: dict[str, Path] = {"reference": reference_path(course, spec), "starter": spec.starter_path}
             expected: dict[str, str] = {}
             for path in variants(spec):
@@ -196,6 +197,50 @@ def _starter_freshness(course: Path, spec: Assignment) -> Check:
                      f"{spec.starter_path.relative_to(course)} differs from what {solution.relative_to(course)} gives; "
                      f"run: grade assign {solution.relative_to(course)} --out {spec.starter_path.relative_to(course)}")
     return Check(spec.slug, "starter is up to date", True, f"generated from {solution.name}")
+
+
+def imported_modules(source: str) -> set[str]:
+    """The top-level modules a notebook's or a file's code imports (magics and shell lines skipped)."""
+    import ast
+
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".", 1)[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".", 1)[0])
+    return names
+
+
+def _code_of(path: Path) -> str:
+    if path.suffix != ".ipynb":
+        return path.read_text(encoding="utf-8")
+    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    return "\n".join("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code")
+
+
+def _environment_check(course: Path, spec: Assignment) -> Check:
+    """Every module the starter and the reference import is one the worker offers, and importable:
+    a package the course uses and the grader lacks would cost students points for nothing."""
+    import importlib.util
+
+    from grader.run import environment
+
+    missing: list[str] = []
+    for path in (spec.starter_path, reference_path(course, spec)):
+        if not path.is_file():
+            continue
+        for name in sorted(imported_modules(_code_of(path))):
+            if not environment.offered(name) or importlib.util.find_spec(name) is None:
+                missing.append(f"{name} (imported by {path.name})")
+    detail = ("the worker cannot import " + ", ".join(missing) + "; add the package to the project's dependencies "
+              "and to PACKAGES in grader/run/environment.py") if missing else "the worker offers every import"
+    return Check(spec.slug, "the worker offers what the course imports", not missing, detail)
 
 
 def summary(checks: list[Check]) -> str:

@@ -19,6 +19,7 @@ from grader.assignment import Assignment
 from grader.data import DataConfig
 from grader.extract import Extracted
 from grader.results import Problem, TestResult
+from grader.run import devices
 from grader.run.client import StudentRuntime
 from grader.run.plugin import GradingPlugin, SubmissionView
 from grader.run.sandbox import SandboxPolicy
@@ -96,6 +97,7 @@ def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hi
     try:
         with _isolated_pytest(assignment.root), contextlib.redirect_stdout(io.StringIO()) as noise:
             code = pytest.main(args, plugins=[plugin])
+        runtime.problems.extend(devices.collect(runtime))  # "your CUDA code ran on the CPU"
     finally:
         runtime.close()
     output = runtime.output()
