@@ -73,8 +73,10 @@ def read_notebook(text: str, filename: str) -> NotebookFacts:
 
 
 def _has_figure(output: dict) -> bool:
-    data = output.get("data") or {}
-    return any(mime in data for mime in FIGURE_MIMES)
+    """A real image, decoded (grader/images.py): a made-up "image/png" entry is no figure."""
+    from grader.images import real_figure
+
+    return real_figure(output.get("data") or {})
 
 
 def _norm(text: str) -> str:
