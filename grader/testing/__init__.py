@@ -25,7 +25,8 @@ import torch
 
 from grader.run.proxy import Handle
 
-__all__ = ["check", "generator", "Handle", "Measure", "linear_params", "measure", "measuring", "toy_digits"]
+__all__ = ["check", "generator", "Handle", "Measure", "linear_params", "measure", "measuring", "mlp_forward",
+           "toy_digits"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,17 @@ def linear_params(student: Any, net: Any, n_in: int, n_out: int, gen: torch.Gene
     x = torch.randn(32, int(n_in), generator=gen) * 3
     check.relu_mlp(net(x), [layer], x, [int(n_in), int(n_out)], f"the network {what}")
     return layer
+
+
+def mlp_forward(layers: list[dict[str, torch.Tensor]], x: torch.Tensor) -> torch.Tensor:
+    """Linear -> ReLU -> ... -> Linear of `layers` (as `check.relu_mlp` returns them), computed
+    here in float64: what a network checked by relu_mlp outputs, on inputs it was never given."""
+    h = x.double()
+    for k, layer in enumerate(layers):
+        h = h @ layer["weight"].double().T + layer["bias"].double()
+        if k < len(layers) - 1:
+            h = h.clamp_min(0)
+    return h
 
 
 def _kind(value: Any) -> str:
@@ -284,10 +296,12 @@ class check:
                 raise AssertionError(f"The loss {what} reports at step {k} is not the MSE of the network at that step.")
 
     @staticmethod
-    def relu_mlp(output: Any, layers: list[dict[str, Any]], x: torch.Tensor, sizes: list[int], what: str) -> None:
+    def relu_mlp(output: Any, layers: list[dict[str, Any]], x: torch.Tensor, sizes: list[int],
+                 what: str) -> list[dict[str, torch.Tensor]]:
         """`output` is net(x) for Linear(sizes[0], sizes[1]) -> ReLU -> ... -> Linear(sizes[-2], sizes[-1]),
         built from the network's own `layers` (`student.helpers.linear_layers(net)`): recomputed here.
-        Layers are matched by shape, so the order they were defined in does not matter."""
+        Layers are matched by shape, so the order they were defined in does not matter. Returns the
+        layers in the order they compute, checked: `mlp_forward(layers, x)` recomputes the network here."""
         wanted = [(n_out, n_in) for n_in, n_out in zip(sizes, sizes[1:])]
         if not isinstance(layers, list) or not all(
                 isinstance(layer, dict) and isinstance(layer.get("weight"), torch.Tensor) for layer in layers):
@@ -304,16 +318,16 @@ class check:
             check.tensor(layer["weight"], f"a weight of {what}", dtype=None)
             check.tensor(layer["bias"], f"a bias of {what}", dtype=None)
         unused = list(range(len(layers)))
-        h = x.double()
-        for k, shape in enumerate(wanted):
+        ordered = []
+        for shape in wanted:
             index = next(i for i in unused if shapes[i] == shape)  # same shapes: in the order defined
             unused.remove(index)
-            h = h @ layers[index]["weight"].double().T + layers[index]["bias"].double()
-            if k < len(wanted) - 1:
-                h = h.clamp_min(0)
+            ordered.append({"weight": layers[index]["weight"].detach(), "bias": layers[index]["bias"].detach()})
+        h = mlp_forward(ordered, x)
         gap = float((output.double() - h).abs().max())
         if not gap <= 1e-4 * max(1.0, float(h.abs().max())):
             raise AssertionError(
                 f"{what} does not compute {plan} with its own layers (off by up to {gap:.3g}): "
                 "check the activations between the layers, and that nothing is applied to the output."
             )
+        return ordered
