@@ -12,11 +12,13 @@ from torch import nn
 from grader.testing import check, generator, measure, mlp_forward, toy_digits
 
 # The training budget behind the accuracy floor: 3 epochs over 6,000 training images (batch 64,
-# SGD lr 0.01 with momentum 0.9, as on the page but faster), the same on mnist-mini and on full
-# MNIST. On mnist-mini (its 2,000 test images come from the harder half of MNIST's test set), the
-# reference's worst test accuracy over 20 seeds is 0.89 with the grader's loop and 0.91 with its
-# own train_epoch (scripts/seed_sweep.py); a network or a loop that does not learn stays near
-# 0.1. The floor sits well inside that gap.
+# SGD lr 0.01 with momentum 0.9, as on the page but faster), the same on the bundled sample, on
+# mnist-mini and on full MNIST. On mnist-mini (its 2,000 test images come from the harder half of
+# MNIST's test set), the reference's worst test accuracy over 20 seeds is 0.89 with the grader's
+# loop and 0.91 with its own train_epoch (scripts/seed_sweep.py). On the bundled sample (6,000
+# training images, so every seed trains on all of them, in another order), the grader's loop
+# gives 0.867 at worst and 0.894 on average over 12 seeds, and a network that does not learn
+# (zero initialisation) 0.115. The floor sits well inside that gap.
 TRAIN_IMAGES, EPOCHS, LR, MOMENTUM, BATCH = 6000, 3, 0.01, 0.9, 64
 ACCURACY_FLOOR = 0.80
 SIZES = [784, 128, 64, 10]
