@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.run import inworker, wire
+from grader.run import devices, environment, inworker, wire
 
 # Iterating a student object (parameters(), a generator) brings back at most this many items.
 MAX_ITER_ITEMS = 100_000
@@ -187,6 +187,8 @@ class Worker:
             target, key = self._target(doc), wire.decode(doc["key"], blobs, self._lookup)
             self.phase = "student"
             return target[key]
+        if op == "devices":
+            return devices.report()
         if op == "release":
             for ident in doc["ids"]:
                 self.handles.pop(int(ident), None)
@@ -231,6 +233,7 @@ def main(argv: list[str] | None = None) -> None:
         apply_rlimits(json.loads(argv[1]))
     # One thread: the same float results on every machine, and a fair share of a small host.
     torch.set_num_threads(1)
+    environment.prepare()  # the course's packages as on Colab (matplotlib headless, CUDA code on the CPU)
     sock = socket.socket(fileno=fd)
     try:
         Worker(sock).serve()
