@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--roster", type=Path, help="CSV of students: id, names, one or more emails")
     p.add_argument("--out", type=Path, help="output folder, also holding the batch's state (default: ./graded)")
     p.add_argument("--workers", type=int, default=0, help="submissions graded at a time (default: one per CPU)")
-    p.add_argument("--deadline", metavar="ISO", help="e.g. 2026-12-01T23:59+01:00 (no zone: UTC)")
+    p.add_argument("--deadline", metavar="ISO", help="e.g. 2026-12-01T23:59+01:00, or 2026-12-01 (the end of that day; no zone: this machine's)")
     p.add_argument("--late", metavar="POLICY", help="how late work loses points: a deduction per hour or day, a floor, or refuse (default: flagged only)")
     p.add_argument("--count", choices=("latest", "best"), default="latest",
                    help="which submission before the deadline counts (default: latest)")

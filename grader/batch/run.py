@@ -332,14 +332,12 @@ class _Progress:
 
 
 def parse_deadline(text: str | None) -> datetime | None:
-    """An ISO 8601 time; without a zone it is read as UTC (the arrival times are UTC)."""
+    """The --deadline (grader.batch.policy.parse_deadline: without a zone, this machine's)."""
     if not text:
         return None
-    from datetime import timezone
+    from grader.batch.policy import PolicyError, parse_deadline as parse
 
     try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise BatchError(f"--deadline {text!r} is not an ISO 8601 time; write e.g. 2026-12-01T23:59+01:00.") from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-
+        return parse(text)
+    except PolicyError as exc:
+        raise BatchError(str(exc)) from None

@@ -27,8 +27,9 @@ MAX_OUTPUT_TEXT = 4096
 # Image payloads kept (base64, for checks that a figure is a real image): a few, each capped.
 MAX_KEPT_IMAGES = 8
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
-# Figure outputs decoded to tell a real plot from a made-up one: a notebook shows a few dozen.
-MAX_CHECKED_FIGURES = 64
+# Figure outputs decoded to tell a real plot from a made-up one (about a millisecond each): a
+# notebook shows a few dozen; past this many, further ones do not count as figures.
+MAX_CHECKED_FIGURES = 1000
 # Problems reported for one notebook's malformed fields: past that, one line says how many more.
 MAX_PROBLEMS = 20
 
