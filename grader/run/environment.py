@@ -16,7 +16,8 @@ import sys
 from grader.run import devices
 
 # Import names of the third-party packages student code may use (the standard library comes too).
-PACKAGES: tuple[str, ...] = ("torch", "torchvision", "numpy", "matplotlib", "PIL")
+# The pages also draw inline (matplotlib_inline) and animate training (IPython.display).
+PACKAGES: tuple[str, ...] = ("torch", "torchvision", "numpy", "matplotlib", "PIL", "IPython", "matplotlib_inline")
 
 
 def prepare() -> None:
