@@ -74,7 +74,7 @@ def expectation(path: Path) -> str:
     return str(value)
 
 
-def _verdict(outcome: GradeOutcome, is_notebook: bool) -> _Verdict:
+def _verdict(spec: Assignment, outcome: GradeOutcome, is_notebook: bool) -> _Verdict:
     result = outcome.result
     if result is None:  # the grader failed before any test ran
         return _Verdict(lost=frozenset(), failed_tests=frozenset(), all_tests=frozenset(), score=0.0, max_score=0.0,
@@ -159,7 +159,7 @@ def validate(course: Path, slugs: Iterable[str], *, seeds: int = 3, jobs: int = 
                     verdicts.pop(name, None)
                     subjects.pop(name, None)
                     continue
-                verdicts.setdefault(name, []).append(_verdict(outcome, subjects[name].suffix == ".ipynb"))
+                verdicts.setdefault(name, []).append(_verdict(spec, outcome, subjects[name].suffix == ".ipynb"))
             if "reference" in verdicts:
                 bad = [v for v in verdicts["reference"] if v.score != v.max_score or v.grader_errors or v.max_score == 0]
                 detail = (f"{bad[0].score:g}/{bad[0].max_score:g}; " + "; ".join(
