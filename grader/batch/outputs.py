@@ -125,7 +125,8 @@ def write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster:
         folder = out / _folder(student)
         title = spec.title if spec else slug
         html = write_html(report, folder / f"{slug}.report.html", title=title,
-                          show_hidden_test_names=spec.show_hidden_test_names if spec else False)
+                          show_hidden_test_names=spec.show_hidden_test_names if spec else False,
+                          hidden_visibility=spec.hidden_visibility if spec else "points-only")
         write_json(report, folder / f"{slug}.report.json")
         person = roster.lookup(student) if roster is not None and "@" in student else None
         person = person or _by_id(roster, student)
