@@ -9,12 +9,13 @@ import numpy as np
 import torch
 
 from grader.report.sanitize import MAX_ARTIFACTS_PER_TEST, sanitize
-from grader.results import CodeView, ExerciseResult, GradeResult, TestResult
+from grader.results import CodeView, ExerciseResult, GradeResult
+from grader.results import TestResult as Outcome  # not collected as a test class
 from grader.run.feedback import MAX_PER_TEST, Feedback
 
 
 def _result(artifacts=(), code=()) -> GradeResult:
-    test = TestResult("test_a", "f", "failed", 0.0, 1.0, "boom", artifacts=tuple(artifacts))
+    test = Outcome("test_a", "f", "failed", 0.0, 1.0, "boom", artifacts=tuple(artifacts))
     return GradeResult("s", "tp1", "s.py", 0.0, 1.0, (ExerciseResult("f", 0.0, 1.0, (test,), "line 1", tuple(code)),))
 
 
