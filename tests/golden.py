@@ -21,10 +21,14 @@ class _Text(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skip = 0
+        self.pre = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("style", "script"):
             self.skip += 1
+        elif tag == "pre":
+            self.pre += 1
+            self.parts.append("\n")
         elif tag == "img":
             self.parts.append(f"\n[image: {dict(attrs).get('alt', '')}]\n")
         elif tag in _BLOCKS:
@@ -35,12 +39,16 @@ class _Text(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in ("style", "script"):
             self.skip -= 1
+        elif tag == "pre":
+            self.pre -= 1
+            self.parts.append("\n")
         elif tag in _BLOCKS:
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
         if not self.skip:
-            self.parts.append(data)
+            # Layout whitespace of the template is not text; a <pre>'s lines are.
+            self.parts.append(data if self.pre else re.sub(r"\s+", " ", data))
 
 
 def page_text(html: str) -> str:
