@@ -25,19 +25,23 @@ log = logging.getLogger(__name__)
 MAX_PER_TEST = 4
 
 
-def _plain(value: Any) -> Any:
-    """Lists of floats from a tensor, numpy array, proxy copy or sequence (never a reference)."""
-    if hasattr(value, "detach"):
-        value = value.detach().cpu()
-    if hasattr(value, "tolist"):
-        value = value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+def _plain(value: Any, depth: int = 0) -> Any:
+    """Lists of numbers from a tensor, numpy array or sequence, copied by value. Only those types
+    are read: a handle to a worker object is refused, never asked for attributes."""
+    if depth > 4:
+        raise TypeError("nested too deep")
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, (int, float)):
         return value
-    return float(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, depth + 1) for v in value]
+    module = type(value).__module__ or ""
+    if module.startswith("torch"):
+        return _plain(value.detach().cpu().tolist(), depth + 1)
+    if module.startswith("numpy"):
+        return _plain(value.tolist(), depth + 1)
+    raise TypeError(f"{type(value).__name__} is not numbers")
 
 
 def _series(x: Any, y: Any, label: str = "") -> dict[str, Any]:
