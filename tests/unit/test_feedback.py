@@ -55,3 +55,25 @@ def test_a_grade_with_artifacts_and_code_round_trips_through_json():
                               [CodeView("cell 3", "def f():\n    return 1\n", 1, True)]))
     again = GradeResult.from_json(json.loads(json.dumps(result.to_json())))
     assert again == result
+
+
+FIGURES = """\
+import pytest
+
+@pytest.mark.exercise("f")
+def test_f_draws_then_fails(student, feedback):
+    values = student.f()
+    feedback.loss(values, reference=[3.0, 2.0, 1.0], title="your loss")
+    feedback.plot({"kind": "loss", "loss": "not numbers"})
+    assert values == [3.0, 2.0, 1.0], "f's loss is not the reference's."
+"""
+
+
+def test_a_failing_test_keeps_its_figure_and_a_malformed_one_is_dropped(tmp_path):
+    from tests.unit.test_plugin import by_name, grade, make_course
+
+    result = grade(make_course(tmp_path, hidden=FIGURES), "def f():\n    return [3.0, 2.5, 2.4]\ndef g():\n    pass\n")
+    test = by_name(result)["test_f_draws_then_fails"]
+    assert test.status == "failed"
+    assert test.artifacts == ({"kind": "loss", "title": "your loss", "loss": [3.0, 2.5, 2.4], "reference": [3.0, 2.0, 1.0]},)
+    assert by_name(result)["test_f_returns_an_int"].artifacts == ()
