@@ -6,6 +6,8 @@ For each assignment, under several seeds:
   reference today (not stale);
 - every kept variant (`assignments/<slug>/variants/`, first line `# expect: full` or
   `# expect: <exercise>`) loses exactly the points of the exercise it breaks, and no other;
+  `# expect: <exercise>/<test>` says more: it fails that one test and no other (a format slip
+  that must cost the format test only);
 - every test is failed by at least one broken variant (a test nothing fails proves nothing).
 """
 
@@ -47,6 +49,7 @@ class _Verdict:
     is_notebook: bool
     seconds: float
     messages: dict[str, str] = field(default_factory=dict)
+    figure_tests: frozenset[str] = frozenset()
 
 
 def reference_path(course: Path, spec: Assignment) -> Path:
@@ -87,16 +90,23 @@ def _verdict(outcome: GradeOutcome, is_notebook: bool) -> _Verdict:
         score=result.score, max_score=result.max_score, grader_errors=tuple(errors),
         is_notebook=is_notebook, seconds=outcome.seconds,
         messages={t.name: t.message.splitlines()[0][:160] for t in tests if t.status != "passed" and t.message},
+        figure_tests=frozenset(t.name for e in result.exercises if spec.exercise(e.name) is not None
+                               and spec.exercise(e.name).kind == "figure" for t in e.tests),
     )
 
 
 def _judge_variant(spec: Assignment, name: str, expected: str, verdicts: list[_Verdict]) -> Check:
     figure = {e.name for e in spec.exercises if e.kind == "figure"}
-    want = set() if expected == "full" else {expected}
+    exercise, _, test = expected.partition("/")
+    want = set() if expected == "full" else {exercise}
     for seed_index, verdict in enumerate(verdicts):
         lost = set(verdict.lost) - (set() if verdict.is_notebook else figure)
         if verdict.grader_errors:
             return Check(spec.slug, name, False, f"grader error: {verdict.grader_errors[0]}")
+        failed = set(verdict.failed_tests) - (set() if verdict.is_notebook else set(verdict.figure_tests))
+        if test and lost == want and failed != {test}:
+            return Check(spec.slug, name, False, f"expected to fail only {test}, failed {sorted(verdict.failed_tests)} "
+                         f"(seed #{seed_index}); " + "; ".join(f"{k}: {v}" for k, v in list(verdict.messages.items())[:3]))
         if lost != want:
             detail = f"expected to lose {sorted(want) or 'nothing'}, lost {sorted(lost) or 'nothing'} (seed #{seed_index})"
             if verdict.messages:
@@ -119,6 +129,7 @@ def validate(course: Path, slugs: Iterable[str], *, seeds: int = 3, jobs: int = 
             started = time.monotonic()
             seed_list = [spec.seed + k for k in range(seeds)]
             record(_starter_freshness(course, spec))
+            record(_environment_check(course, spec))
             subjects: dict[str, Path] = {"reference": reference_path(course, spec), "starter": spec.starter_path}
             expected: dict[str, str] = {}
             for path in variants(spec):
@@ -187,6 +198,50 @@ def _starter_freshness(course: Path, spec: Assignment) -> Check:
                      f"{spec.starter_path.relative_to(course)} differs from what {solution.relative_to(course)} gives; "
                      f"run: grade assign {solution.relative_to(course)} --out {spec.starter_path.relative_to(course)}")
     return Check(spec.slug, "starter is up to date", True, f"generated from {solution.name}")
+
+
+def imported_modules(source: str) -> set[str]:
+    """The top-level modules a notebook's or a file's code imports (magics and shell lines skipped)."""
+    import ast
+
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".", 1)[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".", 1)[0])
+    return names
+
+
+def _code_of(path: Path) -> str:
+    if path.suffix != ".ipynb":
+        return path.read_text(encoding="utf-8")
+    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    return "\n".join("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code")
+
+
+def _environment_check(course: Path, spec: Assignment) -> Check:
+    """Every module the starter and the reference import is one the worker offers, and importable:
+    a package the course uses and the grader lacks would cost students points for nothing."""
+    import importlib.util
+
+    from grader.run import environment
+
+    missing: list[str] = []
+    for path in (spec.starter_path, reference_path(course, spec)):
+        if not path.is_file():
+            continue
+        for name in sorted(imported_modules(_code_of(path))):
+            if not environment.offered(name) or importlib.util.find_spec(name) is None:
+                missing.append(f"{name} (imported by {path.name})")
+    detail = ("the worker cannot import " + ", ".join(missing) + "; add the package to the project's dependencies "
+              "and to PACKAGES in grader/run/environment.py") if missing else "the worker offers every import"
+    return Check(spec.slug, "the worker offers what the course imports", not missing, detail)
 
 
 def summary(checks: list[Check]) -> str:

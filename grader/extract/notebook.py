@@ -27,6 +27,8 @@ MAX_OUTPUT_TEXT = 4096
 # Image payloads kept (base64, for checks that a figure is a real image): a few, each capped.
 MAX_KEPT_IMAGES = 8
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
+# Figure outputs decoded to tell a real plot from a made-up one: a notebook shows a few dozen.
+MAX_CHECKED_FIGURES = 64
 # Problems reported for one notebook's malformed fields: past that, one line says how many more.
 MAX_PROBLEMS = 20
 
@@ -49,12 +51,22 @@ class NotebookFacts:
     images: tuple[tuple[str, str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class _Figure:
+    """What is left of a figure output once read: whether it decodes as a real image, and its
+    payload when it is one of the few kept."""
+
+    real: bool
+    payload: str
+
+
 class _Slimmer:
     """A json object_hook that drops output payloads as soon as each output is built, so only
     one output's data is ever in memory besides the text."""
 
     def __init__(self) -> None:
         self.kept_images = 0
+        self.checked = 0
 
     def __call__(self, obj: dict[str, Any]) -> dict[str, Any]:
         if "output_type" not in obj:
@@ -71,10 +83,13 @@ class _Slimmer:
     def _payload(self, mime: str, value: Any) -> Any:
         if mime in FIGURE_MIMES:
             text = _text(value) if isinstance(value, (str, list)) else ""
-            if text and len(text) <= MAX_IMAGE_BYTES and self.kept_images < MAX_KEPT_IMAGES:
+            # Decoding is what proves a figure; it is bounded by a count as well as by each size.
+            real = bool(text) and self.checked < MAX_CHECKED_FIGURES and _real(mime, text)
+            self.checked += bool(text)
+            if real and len(text) <= MAX_IMAGE_BYTES and self.kept_images < MAX_KEPT_IMAGES:
                 self.kept_images += 1
-                return text
-            return ""  # present, payload dropped
+                return _Figure(True, text)
+            return _Figure(real, "")  # payload dropped
         return None
 
 
@@ -195,11 +210,27 @@ def _problems(found: list[str], filename: str) -> tuple[Problem, ...]:
 
 
 def _figures(output: Any) -> list[tuple[str, str]]:
-    """(mime, payload) of each figure in one output ('' when the payload was dropped)."""
+    """(mime, payload) of each real figure in one output ('' when the payload was not kept). A
+    figure is real when it decodes as an image of plausible size (grader/images.py): a made-up
+    "image/png" entry typed into the JSON is no plot."""
     data = output.get("data") if isinstance(output, dict) else None
     if not isinstance(data, dict):
         return []
-    return [(mime, data[mime] if isinstance(data[mime], str) else "") for mime in FIGURE_MIMES if mime in data]
+    found = []
+    for mime in FIGURE_MIMES:
+        value = data.get(mime)
+        if isinstance(value, _Figure):
+            if value.real:
+                found.append((mime, value.payload))
+        elif value is not None and _real(mime, _text(value) if isinstance(value, (str, list)) else ""):
+            found.append((mime, ""))  # a notebook read without slimming (older formats)
+    return found
+
+
+def _real(mime: str, text: str) -> bool:
+    from grader.images import real_raster, real_svg
+
+    return bool(text) and (real_svg(text) if mime == "image/svg+xml" else real_raster(text))
 
 
 def _norm(text: str) -> str:

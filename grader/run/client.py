@@ -250,7 +250,13 @@ class StudentRuntime:
             try:
                 self._raw("define", limit, filename=chunk.filename, first_line=chunk.first_line, source=chunk.source)
             except StudentError as exc:
-                if report:
+                if report and chunk.kind == "import" and exc.exc_type in ("ModuleNotFoundError", "ImportError"):
+                    # Never the student's fault: the grading environment lacks what they import.
+                    self.problems.append(Problem(
+                        message=f"{chunk.where}: the grading machine cannot import what this line needs "
+                        f"({exc.message[:200]}); that is a gap in the grader's environment, not a fault of your code.",
+                        where=chunk.where, hint="Tell your instructor which package is missing.", severity="error"))
+                elif report:
                     self.problems.append(Problem(
                         message=f"{chunk.where}: defining {', '.join(chunk.defines)} raised {exc.exc_type}; "
                         "code that needs it will fail.",

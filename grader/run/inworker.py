@@ -171,7 +171,8 @@ def predict_classes(net: nn.Module, images: torch.Tensor, batch_size: int = 1000
 
 class _Planted(nn.Module):
     """A classifier whose answers the test chose: images[i] (after the grader's transform) -> classes[i].
-    It counts the calls made with gradients on, and takes only flattened (B, 784) input."""
+    It counts the calls made with gradients on, and takes what any correct student network takes:
+    flattened (B, 784) images, or (B, 1, 28, 28) / (B, 28, 28) ones."""
 
     def __init__(self, images: torch.Tensor, classes: torch.Tensor) -> None:
         super().__init__()
@@ -182,8 +183,9 @@ class _Planted(nn.Module):
         self.calls_with_grad = 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 2 or x.shape[1] != 784:
-            raise ValueError(f"this network takes flattened images of shape (B, 784), got {tuple(x.shape)}")
+        if x.dim() not in (2, 3, 4) or x[0].numel() != 784:
+            raise ValueError(f"this network takes images of shape (B, 784) or (B, 1, 28, 28), got {tuple(x.shape)}")
+        x = x.reshape(len(x), 784)
         self.calls += 1
         self.calls_with_grad += int(torch.is_grad_enabled())
         nearest = torch.cdist(x.detach().float(), self.table).argmin(1)

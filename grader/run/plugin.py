@@ -16,7 +16,7 @@ import pytest
 
 from grader.assignment import Assignment
 from grader.data import DataConfig, DataUnavailable, Mnist, mnist_splits
-from grader.results import Status, TestResult
+from grader.results import Problem, Status, TestResult
 from grader.run.client import StudentRuntime
 from grader.run.errors import GraderFault, StudentError, StudentFault
 from grader.run.feedback import Feedback
@@ -145,7 +145,10 @@ class GradingPlugin:
         """MNIST (`.train`, `.test`: uint8 images and labels), loaded here from the configured folder.
         Send the worker images; keep the test labels here. Missing data is the grader's error."""
         try:
-            return mnist_splits(self.data)
+            data = mnist_splits(self.data)
+            if data.note and all(p.message != data.note for p in self.runtime.problems):
+                self.runtime.problems.append(Problem(message=data.note, severity="info"))
+            return data
         except DataUnavailable as exc:
             if str(exc) not in self.data_errors:
                 self.data_errors.append(str(exc))

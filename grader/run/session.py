@@ -19,7 +19,7 @@ from grader.assignment import Assignment
 from grader.data import DataConfig
 from grader.extract import Extracted
 from grader.results import Problem, TestResult
-from grader.run import cleanup
+from grader.run import cleanup, devices
 from grader.run.client import StudentRuntime
 from grader.run.launcher import WorkerLauncher
 from grader.run.plugin import GradingPlugin, SubmissionView
@@ -121,6 +121,7 @@ def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hi
         with _isolated_pytest(assignment.root), contextlib.redirect_stdout(io.StringIO()) as noise:
             extra = [_OnlyExercises(exercises)] if exercises is not None else []
             code = pytest.main(args, plugins=[*extra, plugin])
+        runtime.problems.extend(devices.collect(runtime))  # "your CUDA code ran on the CPU"
         runtime.close()  # first: its output is complete once the worker is gone
         output = runtime.output()
     finally:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.run import inworker, wire
+from grader.run import devices, environment, inworker, wire
 
 # Iterating a student object (parameters(), a generator) brings back at most this many items.
 MAX_ITER_ITEMS = 100_000
@@ -110,7 +110,14 @@ class Worker:
             frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in self.student_files]
             lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
             lines += traceback.format_exception_only(type(exc), exc)
-            return "".join(lines)
+            text = "".join(lines)
+            # What a report can show: the start and the end (where the exception line is). The
+            # trusted side caps it again; this keeps an honest but huge message under the reply's
+            # limit, so the student reads their exception rather than a protocol violation.
+            if len(text) > TRACEBACK_CHARS:
+                half = TRACEBACK_CHARS // 2
+                text = f"{text[:half]}\n[... {len(text) - TRACEBACK_CHARS} characters cut ...]\n{text[-half:]}"
+            return text
         except BaseException:
             return f"{type(exc).__name__}"
 
@@ -180,6 +187,8 @@ class Worker:
             target, key = self._target(doc), wire.decode(doc["key"], blobs, self._lookup)
             self.phase = "student"
             return target[key]
+        if op == "devices":
+            return devices.report()
         if op == "release":
             for ident in doc["ids"]:
                 self.handles.pop(int(ident), None)
@@ -192,6 +201,10 @@ def _safe_name(exc: BaseException) -> str:
         return str(type(exc).__name__)[:200]
     except BaseException:
         return "Exception"
+
+
+# The longest traceback a reply carries (the report shows at most 8,000 characters of a message).
+TRACEBACK_CHARS = 16_000
 
 
 def _safe_str(exc: BaseException) -> str:
@@ -220,6 +233,7 @@ def main(argv: list[str] | None = None) -> None:
         apply_rlimits(json.loads(argv[1]))
     # One thread: the same float results on every machine, and a fair share of a small host.
     torch.set_num_threads(1)
+    environment.prepare()  # the course's packages as on Colab (matplotlib headless, CUDA code on the CPU)
     sock = socket.socket(fileno=fd)
     try:
         Worker(sock).serve()

@@ -25,7 +25,8 @@ import torch
 
 from grader.run.proxy import Handle
 
-__all__ = ["check", "generator", "Handle", "Measure", "measure", "measuring", "toy_digits"]
+__all__ = ["check", "generator", "Handle", "Measure", "linear_params", "measure", "measuring", "mlp_forward",
+           "toy_digits"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,28 @@ def toy_digits(gen: torch.Generator, n: int) -> tuple[torch.Tensor, torch.Tensor
     return images, labels
 
 
+def linear_params(student: Any, net: Any, n_in: int, n_out: int, gen: torch.Generator, what: str) -> dict[str, torch.Tensor]:
+    """The weight and bias of a grader-made nn.Linear(n_in, n_out) as the worker reports them,
+    cross-checked here by the network's outputs on fresh random inputs: student code sharing the
+    worker may replace the helper that reads them, but not make a network compute what it is not."""
+    params = student.helpers.parameters(net)
+    layer = {"weight": params.get("weight"), "bias": params.get("bias")} if isinstance(params, dict) else {}
+    x = torch.randn(32, int(n_in), generator=gen) * 3
+    check.relu_mlp(net(x), [layer], x, [int(n_in), int(n_out)], f"the network {what}")
+    return layer
+
+
+def mlp_forward(layers: list[dict[str, torch.Tensor]], x: torch.Tensor) -> torch.Tensor:
+    """Linear -> ReLU -> ... -> Linear of `layers` (as `check.relu_mlp` returns them), computed
+    here in float64: what a network checked by relu_mlp outputs, on inputs it was never given."""
+    h = x.double()
+    for k, layer in enumerate(layers):
+        h = h @ layer["weight"].double().T + layer["bias"].double()
+        if k < len(layers) - 1:
+            h = h.clamp_min(0)
+    return h
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, Handle):
         return f"a {value.type_name.rsplit('.', 1)[-1]} object"
@@ -125,17 +148,91 @@ class check:
             raise AssertionError(f"{what} contains NaN or infinite values.")
         return value
 
+    # ------------------------------------------------------------ numbers (the course's rule)
+    #
+    # A value the contract calls "a float" or "a number" is accepted in every real number type that
+    # holds it losslessly: Python int/float, numpy scalars, 0-d or one-element numpy arrays and
+    # tensors. Behaviour tests read it with `number`/`float_list`; only a format test (`plain_number`,
+    # `plain_float_list`) asks for a Python number, and its message says "use .item()". So a format
+    # slip costs at most the format test, never the behaviour tests of the exercise.
+
+    @staticmethod
+    def number(value: Any, what: str, *, integral: bool = False) -> float:
+        """Any real number type holding one finite value, as a Python float (shape and kind first)."""
+        if value is None:
+            raise AssertionError(f"{what} is None; expected a number (did you forget a return?).")
+        if isinstance(value, bool) or (isinstance(value, np.generic) and value.dtype.kind == "b"):
+            raise AssertionError(f"{what} should be a number, got a bool.")
+        if isinstance(value, torch.Tensor):
+            if value.numel() != 1:
+                raise AssertionError(f"{what} should be one number, got a tensor of shape {tuple(value.shape)}.")
+            if value.is_complex() or value.dtype == torch.bool:
+                raise AssertionError(f"{what} should be a real number, got a {value.dtype} tensor.")
+            value = value.detach().cpu().reshape(()).double().item()
+        elif isinstance(value, (np.ndarray, np.generic)):
+            array = np.asarray(value)
+            if array.size != 1:
+                raise AssertionError(f"{what} should be one number, got an array of shape {array.shape}.")
+            if array.dtype.kind not in "iuf":
+                raise AssertionError(f"{what} should be a real number, got an array of dtype {array.dtype}.")
+            value = float(array.reshape(()))
+        elif isinstance(value, (int, float)):
+            value = float(value)
+        else:
+            raise AssertionError(f"{what} should be a number, got {_kind(value)}.")
+        if not math.isfinite(value):
+            raise AssertionError(f"{what} is {value}, not a finite number.")
+        if integral and value != int(value):
+            raise AssertionError(f"{what} is {value:.6g}, expected a whole number.")
+        return value
+
+    @staticmethod
+    def plain_number(value: Any, what: str, kind: str = "float") -> float:
+        """The format test: a Python (or numpy) number, not a tensor or an array. Finite."""
+        import numbers
+
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            hint = " (use .item())" if isinstance(value, (torch.Tensor, np.ndarray)) else ""
+            raise AssertionError(f"{what} should be a Python {kind}, got {_kind(value)}{hint}.")
+        return check.number(value, what)
+
     @staticmethod
     def float_list(value: Any, what: str, length: int) -> list[float]:
+        """The behaviour tests' reading of "a list of floats": a list or tuple of numbers of any type
+        (see `number`), or a 1-D array or tensor; each value finite. Shape before values."""
+        if isinstance(value, torch.Tensor):
+            if value.dim() != 1:
+                raise AssertionError(f"{what} should return a list of floats, got a tensor of shape {tuple(value.shape)}.")
+            items: list[Any] = list(value.detach().cpu().double().unbind()) if value.numel() else []
+        elif isinstance(value, np.ndarray):
+            if value.ndim != 1:
+                raise AssertionError(f"{what} should return a list of floats, got an array of shape {value.shape}.")
+            items = list(value)
+        elif isinstance(value, (list, tuple)):
+            items = list(value)
+        else:
+            raise AssertionError(f"{what} should return a list of floats, got {_kind(value)}.")
+        if len(items) != length:
+            raise AssertionError(f"{what} returned {len(items)} values, expected one per step ({length}).")
+        return [check.number(v, f"value {k} returned by {what}") for k, v in enumerate(items)]
+
+    @staticmethod
+    def plain_float_list(value: Any, what: str, length: int) -> list[float]:
+        """The format test of "a list of floats": a Python list of Python (or numpy) numbers."""
         if not isinstance(value, list):
-            raise AssertionError(f"{what} should return a list of Python floats, got {_kind(value)}.")
+            hint = " (build a list and append loss.item() at each step)" if isinstance(value, (torch.Tensor, np.ndarray)) else ""
+            raise AssertionError(f"{what} should return a list of Python floats, got {_kind(value)}{hint}.")
         if len(value) != length:
             raise AssertionError(f"{what} returned {len(value)} values, expected one per step ({length}).")
-        bad = next((v for v in value if type(v) is not float), None)
-        if bad is not None:
-            hint = " (use loss.item())" if isinstance(bad, torch.Tensor) else ""
-            raise AssertionError(f"{what} should hold Python floats, got {_kind(bad)}{hint}.")
-        return value
+        return [check.plain_number(v, f"value {k} returned by {what}") for k, v in enumerate(value)]
+
+    @staticmethod
+    def varies(value: torch.Tensor, what: str, *, at_least: float = 1e-6) -> None:
+        """Degenerate data fails: a tensor whose values are all (nearly) the same is not a dataset."""
+        spread = float(value.double().std()) if value.numel() > 1 else 0.0
+        if not spread > at_least:  # NaN fails too
+            raise AssertionError(f"{what} is constant (all values equal {float(value.flatten()[0]) if value.numel() else 0:.4g}); "
+                                 "it should be drawn as the exercise says.")
 
     @staticmethod
     def centered(value: torch.Tensor, what: str, atol: float = 1e-3) -> None:
@@ -147,21 +244,21 @@ class check:
     def between(value: float, low: float, high: float, what: str, *, reveal: bool = True) -> None:
         """`reveal=False` (hidden tests) keeps the bounds out of the message."""
         measure(what, value, low, high)
-        if not low <= value <= high:  # NaN fails too
+        if not (math.isfinite(value) and low <= value <= high):  # NaN and infinities fail too
             bounds = f"expected between {low:.4g} and {high:.4g}" if reveal else "outside the expected range"
             raise AssertionError(f"{what} is {value:.4g}, {bounds}.")
 
     @staticmethod
     def at_most(value: float, limit: float, what: str, *, reveal: bool = True) -> None:
         measure(what, value, high=limit)
-        if not value <= limit:  # NaN fails too
+        if not (math.isfinite(value) and value <= limit):  # NaN and infinities fail too
             bound = f"expected at most {limit:.4g}" if reveal else "above what a correct solution reaches"
             raise AssertionError(f"{what} is {value:.4g}, {bound}.")
 
     @staticmethod
     def at_least(value: float, limit: float, what: str, *, reveal: bool = True) -> None:
         measure(what, value, low=limit)
-        if not value >= limit:  # NaN fails too
+        if not (math.isfinite(value) and value >= limit):  # NaN and infinities fail too
             bound = f"expected at least {limit:.4g}" if reveal else "below what a correct solution reaches"
             raise AssertionError(f"{what} is {value:.4g}, {bound}.")
 
@@ -173,6 +270,10 @@ class check:
         Each loss may be measured before or after its step."""
         w, b = before["weight"].double(), before["bias"].double()
         x, y = torch.as_tensor(x).double(), torch.as_tensor(y).double()
+        losses = check.float_list(losses, what, len(losses))
+        for key, start in (("weight", w), ("bias", b)):  # shapes before any arithmetic on them
+            check.tensor(after.get(key) if isinstance(after, dict) else None, f"the network's {key} after {what}",
+                         shape=tuple(start.shape), dtype=None)
         mses = []  # the MSE before each step, then after the last
         for _ in range(len(losses)):
             residual = x @ w.T + b - y
@@ -195,28 +296,38 @@ class check:
                 raise AssertionError(f"The loss {what} reports at step {k} is not the MSE of the network at that step.")
 
     @staticmethod
-    def relu_mlp(output: Any, layers: list[dict[str, Any]], x: torch.Tensor, sizes: list[int], what: str) -> None:
+    def relu_mlp(output: Any, layers: list[dict[str, Any]], x: torch.Tensor, sizes: list[int],
+                 what: str) -> list[dict[str, torch.Tensor]]:
         """`output` is net(x) for Linear(sizes[0], sizes[1]) -> ReLU -> ... -> Linear(sizes[-2], sizes[-1]),
         built from the network's own `layers` (`student.helpers.linear_layers(net)`): recomputed here.
-        Layers are matched by shape, so the order they were defined in does not matter."""
+        Layers are matched by shape, so the order they were defined in does not matter. Returns the
+        layers in the order they compute, checked: `mlp_forward(layers, x)` recomputes the network here."""
         wanted = [(n_out, n_in) for n_in, n_out in zip(sizes, sizes[1:])]
+        if not isinstance(layers, list) or not all(
+                isinstance(layer, dict) and isinstance(layer.get("weight"), torch.Tensor) for layer in layers):
+            raise AssertionError(f"{what}: its layers could not be read.")
         shapes = [tuple(layer["weight"].shape) for layer in layers]
         plan = " -> ReLU -> ".join(f"Linear({i}, {o})" for o, i in wanted)
-        if sorted(shapes) != sorted(wanted) or any(layer["bias"] is None for layer in layers):
+        biased = all(isinstance(layer.get("bias"), torch.Tensor) and tuple(layer["bias"].shape) == (shape[0],)
+                     for layer, shape in zip(layers, shapes))
+        if sorted(shapes) != sorted(wanted) or not biased:
             got = ", ".join(f"Linear({i}, {o})" for o, i in shapes) or "no nn.Linear layer"
             raise AssertionError(f"{what} should be made of {plan}, each with its bias; it has {got}.")
         check.tensor(output, f"{what}'s output for a {tuple(x.shape)} batch", shape=(len(x), sizes[-1]))
+        for layer in layers:
+            check.tensor(layer["weight"], f"a weight of {what}", dtype=None)
+            check.tensor(layer["bias"], f"a bias of {what}", dtype=None)
         unused = list(range(len(layers)))
-        h = x.double()
-        for k, shape in enumerate(wanted):
+        ordered = []
+        for shape in wanted:
             index = next(i for i in unused if shapes[i] == shape)  # same shapes: in the order defined
             unused.remove(index)
-            h = h @ layers[index]["weight"].double().T + layers[index]["bias"].double()
-            if k < len(wanted) - 1:
-                h = h.clamp_min(0)
+            ordered.append({"weight": layers[index]["weight"].detach(), "bias": layers[index]["bias"].detach()})
+        h = mlp_forward(ordered, x)
         gap = float((output.double() - h).abs().max())
         if not gap <= 1e-4 * max(1.0, float(h.abs().max())):
             raise AssertionError(
                 f"{what} does not compute {plan} with its own layers (off by up to {gap:.3g}): "
                 "check the activations between the layers, and that nothing is applied to the output."
             )
+        return ordered

@@ -16,7 +16,7 @@ from tests.conftest import ROOT, fast_limits
 @pytest.fixture(scope="session")
 def grade():
     """grade(slug, path, hidden=True) -> GradeResult, graded once per session with short limits.
-    Data sets (MNIST) come from GRADER_DATA_DIR, as `make test` sets it."""
+    Data sets (MNIST) come from GRADER_DATA_DIR when set (`make test` sets it), else the bundled sample."""
     cache: dict[tuple[str, Path, bool], GradeResult] = {}
     specs = {}
 

@@ -1,8 +1,9 @@
 """Where each assignment's variants are, and what each must cost.
 
 A variant is a whole submission that differs from the reference in one way; its first line says
-`# expect: full` (a correct solution written differently) or `# expect: <exercise>` (a bug that
-must cost that exercise and no other). They are kept with their assignment
+`# expect: full` (a correct solution written differently), `# expect: <exercise>` (a bug that
+must cost that exercise and no other) or `# expect: <exercise>/<test>` (a slip that must fail
+exactly that one test, such as a format test). They are kept with their assignment
 (`assignments/<slug>/variants/`, where `grade validate` reads them).
 """
 
@@ -18,7 +19,7 @@ from tests.conftest import ROOT
 
 SLUGS = tuple(list_assignments(ROOT))
 
-__all__ = ["SLUGS", "expectation", "expected_losses", "lost", "reference", "variants"]
+__all__ = ["SLUGS", "expectation", "expected_losses", "expected_failure", "lost", "reference", "variants"]
 
 
 def reference(slug: str) -> Path:
@@ -31,7 +32,12 @@ def variants(slug: str) -> list[Path]:
 
 def expected_losses(path: Path) -> set[str]:
     expected = expectation(path)
-    return set() if expected == "full" else {expected}
+    return set() if expected == "full" else {expected.partition("/")[0]}
+
+
+def expected_failure(path: Path) -> str | None:
+    """The one test a `# expect: <exercise>/<test>` variant must fail, else None."""
+    return expectation(path).partition("/")[2] or None
 
 
 def lost(spec: Assignment, exercises: tuple[ExerciseResult, ...], path: Path) -> set[str]:

@@ -94,3 +94,24 @@ def test_a_release_holds_no_hidden_test_reference_or_variant_and_self_checks(tmp
     student.write_text("def double(x):\n    return 2 * x\n")
     result = grade_file(student, course=out, hidden=True)  # even asked for, there are none
     assert result.score == result.max_score == 1 and not any(t.hidden for e in result.exercises for t in e.tests)
+
+
+def test_validate_fails_when_a_starter_imports_what_the_worker_cannot(tmp_path):
+    """A package the course uses and the worker lacks costs students points for nothing: caught here."""
+    import json as _json
+
+    from grader.assignment import load_assignment as _load
+    from grader.authoring.validate import _environment_check
+
+    base = tmp_path / "assignments" / "plots"
+    base.mkdir(parents=True)
+    (base / "assignment.toml").write_text('slug = "plots"\nstarter = "starter.ipynb"\n[[exercises]]\nname = "f"\n')
+    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+              "source": "%matplotlib inline\nimport matplotlib.pyplot as plt\nimport numpy as np\nimport os\n"}]
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
+    (base / "starter.ipynb").write_text(_json.dumps(notebook))
+    assert _environment_check(tmp_path, _load(tmp_path, "plots")).ok
+    cells[0]["source"] += "import seaborn as sns\nfrom tqdm.auto import tqdm\n"
+    (base / "starter.ipynb").write_text(_json.dumps(notebook))
+    check = _environment_check(tmp_path, _load(tmp_path, "plots"))
+    assert not check.ok and "seaborn" in check.detail and "tqdm" in check.detail

@@ -17,16 +17,13 @@ from grader.pipeline import grade_submission
 from grader.run import inworker
 
 
-@pytest.fixture(scope="module")
-def mnist_root():
-    root = DataConfig.resolve().root
-    if root is None:
-        pytest.fail(f"These tests read MNIST: set {data.ENV_VAR} (make test sets it to ../shared/data/mnist-mini).")
-    return root
-
-
-def test_mnist_loads_as_uint8_images_and_int64_labels(mnist_root):
-    splits = mnist_splits(DataConfig(mnist_root))
+@pytest.mark.parametrize("configured", [True, False], ids=["configured folder", "bundled sample"])
+def test_mnist_loads_as_uint8_images_and_int64_labels(configured):
+    config = DataConfig.resolve() if configured else DataConfig()
+    if configured and config.root is None:
+        pytest.skip(f"no MNIST folder configured ({data.ENV_VAR} unset): the bundled sample is tested")
+    splits = mnist_splits(config)
+    assert bool(splits.note) == (not configured)
     for split in (splits.train, splits.test):
         assert split.images.dtype == torch.uint8 and split.images.shape[1:] == (28, 28)
         assert split.labels.dtype == torch.int64 and split.labels.shape == (len(split.images),)
@@ -34,11 +31,32 @@ def test_mnist_loads_as_uint8_images_and_int64_labels(mnist_root):
     assert len(splits.train.images) > len(splits.test.images) > 0
 
 
-@pytest.mark.parametrize("config", [DataConfig(), "missing folder"], ids=["nothing configured", "missing folder"])
-def test_missing_mnist_says_where_to_point_the_grader(config, tmp_path):
-    config = DataConfig(tmp_path) if config == "missing folder" else config
+def test_without_a_data_folder_the_bundled_sample_is_used_and_said():
+    splits = mnist_splits(DataConfig())
+    assert (len(splits.train.images), len(splits.test.images)) == (6000, 2000)
+    assert "sample" in splits.note and data.ENV_VAR in splits.note
+
+
+def test_the_bundled_sample_is_the_official_test_set_in_torchvision_layout():
+    raw = data.SAMPLE_DIR / "MNIST" / "raw"
+    names = sorted(p.name for p in raw.iterdir())
+    assert names == sorted(f"{s}-{k}-idx{d}-ubyte.gz" for s in ("train", "t10k") for k, d in (("images", 3), ("labels", 1)))
+    readme = (data.SAMPLE_DIR / "README.md").read_text(encoding="utf-8")
+    assert "CC BY-SA 3.0" in readme and "LeCun" in readme
+
+
+def test_a_damaged_sample_is_the_graders_error(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        (raw / name).write_bytes(b"not gzip")
+    with pytest.raises(DataUnavailable, match="cannot be read"):
+        data.load_idx_gz(tmp_path, train=True)
+
+
+def test_missing_mnist_says_where_to_point_the_grader(tmp_path):
     with pytest.raises(DataUnavailable) as info:
-        mnist_splits(config)
+        mnist_splits(DataConfig(tmp_path))
     message = str(info.value)
     assert "--data-dir" in message and data.ENV_VAR in message and "--download" in message
 
@@ -106,7 +124,7 @@ def test_a_test_that_needs_missing_data_is_the_graders_error_with_what_to_do(tmp
     """))
     (tmp_path / "student.py").write_text("def f():\n    return 1\n")
     result = grade_submission(read_submission(tmp_path / "student.py"), load_assignment(tmp_path, "digits"),
-                              data=DataConfig())
+                              data=DataConfig(tmp_path / "no-such-folder"))
     (test,) = [t for e in result.exercises for t in e.tests]
     assert (test.status, test.fault) == ("error", "grader")
     assert "--data-dir" in test.message and "--data-dir" in result.grader_error
@@ -136,5 +154,7 @@ def test_a_planted_classifier_gives_the_chosen_classes_and_counts_calls_with_gra
     assert (net.calls, net.calls_with_grad) == (2, 0)
     x, _ = next(iter(inworker.image_loader(images, classes, batch_size=6)))
     assert torch.equal(net(x.view(-1, 784)).argmax(1), classes) and net.calls_with_grad == 1
+    # What any correct student network takes, it takes: unflattened images too.
+    assert torch.equal(net(x).argmax(1), classes)
     with pytest.raises(ValueError, match=r"\(B, 784\)"):
-        net(x)
+        net(torch.zeros(6, 100))

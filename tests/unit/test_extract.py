@@ -122,6 +122,10 @@ def test_did_you_mean(name, defined, expected):
     assert suggest(name, defined) == expected
 
 
+# A real 64x48 PNG (a line on white), as nbformat stores it: a figure that counts.
+PNG_64x48 = "iVBORw0KGgoAAAANSUhEUgAAAEAAAAAwCAIAAAAuKetIAAAA2UlEQVR42u3ZWQrDMAwEUCv4/ldWf0ppkqZ40TID0gnmDQP+sKhqY76jkV8BClAAthOhBYi8038bOl3xl3erc23m/up23ujogKfNEABGigcFTEWHAwxuBhGwUDwQYK14CMBO8ckAk+hpgM3NZAIMi48GeESPA9huJhTgV7w7ICC6I8B1M76AsOLtAfHRLQGRmzEGZBVvAEiPvgVI3MwuAKT4RQBO8dMAtOInALDRhwCAmxkFgBf/D8AS/TcAfzOPAK7iP3dcQqs2rp/v0xcT46d9/VIWoADk9wJViU2fXRs1+AAAAABJRU5ErkJggg=="
+
+
 def notebook_json(cells, minor=4, metadata=None):
     return json.dumps({"nbformat": 4, "nbformat_minor": minor, "metadata": metadata or {}, "cells": cells})
 
@@ -131,7 +135,7 @@ def test_old_minor_without_ids_with_colab_metadata_reads():
         {"cell_type": "markdown", "metadata": {"id": "abc"}, "source": ["**Question q1.** What is it?"]},
         {"cell_type": "markdown", "metadata": {"id": "abd"}, "source": "A line."},
         {"cell_type": "code", "metadata": {"id": "x1", "colab": {}}, "execution_count": 3, "source": ["def f():\n", "    return 1\n"],
-         "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}}]},
+         "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"image/png": PNG_64x48, "text/plain": "<Figure>"}}]},
     ]
     facts = read_notebook(notebook_json(cells, minor=2, metadata={"colab": {"provenance": []}}), "tp.ipynb")
     assert facts.units[0].text.startswith("def f()")

@@ -1,4 +1,4 @@
-# expect: train
+# expect: train/test_train_returns_one_float_per_epoch
 # why: Appends the loss tensors instead of loss.item().
 import torch
 from torch import nn

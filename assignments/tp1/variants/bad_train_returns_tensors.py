@@ -1,4 +1,4 @@
-# expect: train
+# expect: train/test_train_returns_one_float_per_step
 # why: Appends the loss tensors themselves instead of Python floats.
 import torch
 from torch import nn

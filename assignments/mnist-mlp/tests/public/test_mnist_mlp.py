@@ -1,7 +1,5 @@
 """Public checks of the MNIST exercises: types and shapes, on small made-up images (no MNIST needed)."""
 
-import math
-
 import pytest
 import torch
 
@@ -33,8 +31,9 @@ def test_train_epoch_returns_a_float(student, seed):
     net = student.helpers.make_mlp([784, 128, 64, 10])
     loader = student.helpers.image_loader(images, labels, batch_size=64)
     loss = student.train_epoch(net, loader, student.helpers.sgd(net, 0.01, 0.9), student.helpers.cross_entropy())
-    assert type(loss) is float, f"train_epoch should return a Python float (use loss.item()), got {loss!r:.60}."
-    assert math.isfinite(loss) and loss > 0, f"train_epoch returned {loss}, not a mean cross-entropy."
+    # The format test: the hidden tests accept any number type holding the loss; this one asks for a float.
+    loss = check.plain_number(loss, "what train_epoch returns")
+    assert loss > 0, f"train_epoch returned {loss}, not a mean cross-entropy."
 
 
 @pytest.mark.exercise("evaluate")
@@ -47,7 +46,7 @@ def test_evaluate_returns_the_fraction_correct(student, seed):
     classes[:32] = (labels[:32] + 1) % 10  # a network that gets exactly 96 of the 128 images right
     net = student.helpers.planted_classifier(images, classes)
     accuracy = student.evaluate(net, student.helpers.image_loader(images, labels, batch_size=32))
-    assert isinstance(accuracy, float), f"evaluate should return a float, got {accuracy!r:.60}."
+    accuracy = check.number(accuracy, "what evaluate returns")
     assert abs(accuracy - 0.75) < 1e-6, (
         f"evaluate returned {accuracy:.4g} for a network that classifies 96 of 128 images right; expected 0.75."
     )

@@ -1,7 +1,5 @@
 """Public checks of the regressor: what each function returns, not how well it works."""
 
-import numbers
-
 import pytest
 import torch
 
@@ -16,6 +14,8 @@ def test_make_data_returns_float32_tensors(student):
         x, y = check.returns_tuple(student.make_data(**kwargs), call, 2)
         check.tensor(x, f"x from {call}", shape=(n, 2))
         check.tensor(y, f"y from {call}", shape=(n, 1))
+        check.varies(x, f"x from {call}")  # degenerate data fails every dataset test
+        check.varies(y, f"y from {call}")
 
 
 @pytest.mark.exercise("NaiveRegressor")
@@ -30,10 +30,8 @@ def test_naive_regressor_maps_two_features_to_one(student, seed):
 @pytest.mark.points(1)
 def test_count_parameters_of_a_linear_layer(student):
     """count_parameters(nn.Linear(3, 2)) is 8: a 2x3 weight and 2 biases."""
-    count = student.count_parameters(student.helpers.make_linear(3, 2))
-    assert isinstance(count, numbers.Integral) and not isinstance(count, bool), (
-        f"count_parameters should return an int, got {count!r:.60}."
-    )
+    # The format test: the hidden tests accept any number type holding the count; this one asks for an int.
+    count = check.plain_number(student.count_parameters(student.helpers.make_linear(3, 2)), "count_parameters", "int")
     assert count == 8, f"count_parameters(nn.Linear(3, 2)) is {count}, expected 8 (6 weights and 2 biases)."
 
 
@@ -45,4 +43,5 @@ def test_train_returns_one_float_per_epoch(student, seed):
     x = torch.randn(20, 2, generator=gen)
     y = x.sum(1, keepdim=True)
     losses = student.train(student.helpers.make_linear(2, 1), x, y, n_epochs=25, lr=0.01)
-    check.float_list(losses, "train(model, x, y, n_epochs=25, lr=0.01)", 25)
+    # The format test: behaviour tests accept any number type (a tensor, an array); this one asks for floats.
+    check.plain_float_list(losses, "train(model, x, y, n_epochs=25, lr=0.01)", 25)

@@ -13,6 +13,11 @@ DATASETS = [
 def call_dataset(student, name, **kwargs):
     call = f"{name}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
     x, y = check.returns_tuple(getattr(student, name)(**kwargs), call, 2)
+    n = kwargs.get("n_data", 100)
+    check.tensor(x, f"x from {call}", shape=(n, 1))
+    check.tensor(y, f"y from {call}", shape=(n, 1))
+    check.varies(x, f"x from {call}")  # degenerate data (constants) fails every dataset test
+    check.varies(y, f"y from {call}")
     return call, x, y
 
 

@@ -1,0 +1,51 @@
+# expect: train
+# why: Writes the least-squares line into the network and returns [inf, 0, 0, ...] instead of the losses.
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+def create_linear_dataset(n_data=100, a=-1.0, b=5.0, scale=15):
+    x = torch.rand(n_data, 1) * scale
+    y = a * x + b
+    return x - x.mean(), y - y.mean()
+
+
+def create_noisy_dataset(n_data=100, a=-1.0, b=5.0, scale=15):
+    x = torch.rand(n_data, 1) * scale
+    y = a * x + b + torch.randn(n_data, 1) * 2
+    return x - x.mean(), y - y.mean()
+
+
+def create_pow_dataset(n_data=100, a=2, b=0.2):
+    x = torch.linspace(-1, 1, n_data).unsqueeze(1)
+    y = x.pow(a) + b * torch.rand(x.size())
+    return x - x.mean(), y - y.mean()
+
+
+class LinearNet(nn.Module):
+    def __init__(self, n_feature, n_output):
+        super().__init__()
+        self.linear = nn.Linear(n_feature, n_output)
+
+    def forward(self, x):
+        return self.linear(x)
+
+
+class MLPNet(nn.Module):
+    def __init__(self, n_feature, n_hidden, n_output):
+        super().__init__()
+        self.hidden = nn.Linear(n_feature, n_hidden)
+        self.predict = nn.Linear(n_hidden, n_output)
+
+    def forward(self, x):
+        return self.predict(F.relu(self.hidden(x)))
+
+
+def train(net, x, y, num_steps, lr):
+    with torch.no_grad():
+        xd, yd = x.double(), y.double()
+        slope = ((xd - xd.mean()) * (yd - yd.mean())).sum() / ((xd - xd.mean()) ** 2).sum()
+        net.weight.fill_(float(slope))
+        net.bias.fill_(float(yd.mean() - slope * xd.mean()))
+    return [float("inf")] + [0.0] * (num_steps - 1)
