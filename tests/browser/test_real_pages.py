@@ -56,6 +56,7 @@ def test_a_real_tp1_report_reads_cleanly(browser_check: BrowserCheck, tp1_report
     report.assert_clean()
     seen = report.acted
     assert seen["sections"] == 7 and seen["code"] >= 6 and seen["failed"] >= 1
+    assert report.images >= 5  # the tests' figures: points, fits, loss curves
 
 
 @pytest.mark.parametrize("viewport", WIDTHS)

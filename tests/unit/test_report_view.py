@@ -81,3 +81,11 @@ def test_an_unknown_visibility_level_is_refused_when_the_manifest_is_read(tmp_pa
     with pytest.raises(AssignmentError, match="hidden_visibility"):
         parse_manifest({"exercises": [{"name": "f"}], "report": {"hidden_visibility": "everything"}}, tmp_path)
     assert parse_manifest({"exercises": [{"name": "f"}]}, tmp_path).hidden_visibility == "no-expected"
+
+
+def test_text_in_a_figure_request_is_escaped_in_the_page():
+    hostile = dict(SCATTER, title='"><script>alert(1)</script>', alt='"><img src=x onerror=alert(1)>')
+    test = Outcome("test_shape", "f", "failed", 0.0, 1.0, "boom", artifacts=(hostile,))
+    result = GradeResult("a", "tp1", "a.py", 0.0, 1.0, (ExerciseResult("f", 0.0, 1.0, (test,)),))
+    html = render_html(result)
+    assert "<script>alert" not in html and "<img src=x" not in html and len(images(html)) == 1
