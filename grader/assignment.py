@@ -73,6 +73,9 @@ class Assignment:
     seed: int = 0
     starter: str = "starter.ipynb"
     show_hidden_test_names: bool = True
+    # What a hidden test shows in the student's report: "full", "no-expected" or "points-only"
+    # (grader/report/view.py says what each hides).
+    hidden_visibility: str = "no-expected"
     # Mail subjects that name this assignment ("Practical Work 1", "TP1"): `[mail] subjects`.
     subjects: tuple[str, ...] = ()
 
@@ -161,10 +164,14 @@ def parse_manifest(data: dict, root: Path) -> Assignment:
             seed=int(data.get("seed", 0)),
             starter=data.get("starter", "starter.ipynb"),
             show_hidden_test_names=bool(report.get("show_hidden_test_names", True)),
+            hidden_visibility=str(report.get("hidden_visibility", "no-expected")),
             subjects=tuple(x.strip() for x in subjects),
         )
     except (KeyError, TypeError) as exc:
         raise AssignmentError(f"{where} is missing or misuses a key ({exc}); see docs/writing-assignments.md.") from None
+    if assignment.hidden_visibility not in ("full", "no-expected", "points-only"):
+        raise AssignmentError(f"{where}: [report] hidden_visibility is {assignment.hidden_visibility!r}; "
+                              "use 'full', 'no-expected' or 'points-only'.")
     kinds = {e.kind for e in exercises} - {"code", "figure"}
     if kinds:
         raise AssignmentError(f"{where}: unknown exercise kind {sorted(kinds)}; use 'code' or 'figure'.")

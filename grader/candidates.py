@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from grader.assignment import Assignment
 from grader.data import DataConfig
 from grader.extract import Extracted
-from grader.results import Problem, TestResult
+from grader.extract.source import StudentCode
+from grader.results import CodeView, Problem, TestResult
 from grader.run.launcher import WorkerLauncher
 from grader.run.sandbox import SandboxPolicy
 from grader.run.session import run_tests
@@ -63,3 +64,26 @@ def best_candidates(spec: Assignment, extracted: Extracted, tests: Sequence[Test
     order = {t.name: i for i, t in enumerate(tests)}
     results.sort(key=lambda t: order.get(t.name, len(order)))
     return tuple(results), origins, tuple(problems)
+
+
+def _definition(code: StudentCode, name: str) -> tuple[str, int] | None:
+    for chunk in code.chunks:
+        if chunk.kind == "definition" and name in chunk.defines:
+            return chunk.source, chunk.first_line
+    return None
+
+
+def code_views(extracted: Extracted, name: str, graded_origin: str) -> tuple[CodeView, ...]:
+    """The student's definitions of `name` for the report: the graded one first, then the other
+    candidates, each with where it came from. `graded_origin` is the origin best_candidates kept."""
+    candidates = [(extracted.code.origins.get(name, ""), extracted.code)]
+    candidates += [(alt.where, alt.code) for alt in extracted.code.alternatives.get(name, ())]
+    views = []
+    for where, code in candidates:
+        found = _definition(code, name)
+        if found is None:
+            continue
+        graded = bool(where) and (graded_origin == where or graded_origin.startswith(where + ", the best of"))
+        views.append(CodeView(where=where, source=found[0], first_line=found[1], graded=graded))
+    views.sort(key=lambda v: not v.graded)
+    return tuple(views)

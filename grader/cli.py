@@ -48,7 +48,8 @@ def local(path: Path, *, assignment: str | None = None, hidden: bool = False, ou
     out = out or Path.cwd()
     out.mkdir(parents=True, exist_ok=True)
     html = write_html(result, out / f"{Path(path).stem}.{result.assignment}.report.html",
-                      title=spec.title, show_hidden_test_names=spec.show_hidden_test_names)
+                      title=spec.title, show_hidden_test_names=spec.show_hidden_test_names,
+                      hidden_visibility=spec.hidden_visibility)
     print(summary_table(result))
     print(f"\nReport: {html}")
     if json_path is not None:

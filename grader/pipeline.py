@@ -6,6 +6,7 @@ result that says so (never a lost submission); only an unreadable file raises Gr
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from grader.assignment import Assignment, AssignmentError, find_course_root, lis
 from grader.data import DataConfig
 from grader.extract import ExtractError, NotebookError, extract, read_notebook
 from grader.intake import IntakeError, Submission, read_submission
-from grader.candidates import best_candidates
+from grader.candidates import best_candidates, code_views
 from grader.report.sanitize import sanitize
 from grader.results import GradeResult, Problem
 from grader.run import launcher as launchers
@@ -146,7 +147,10 @@ def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool =
         for exercise in spec.exercises:
             if exercise.kind == "figure":
                 origins[exercise.name] = "figure in " + ", ".join(extracted.figure_cells)
-    exercises = score_exercises(spec, tests, origins)
+    exercises = tuple(
+        dataclasses.replace(e, code=code_views(extracted, e.name, origins.get(e.name, "")))
+        for e in score_exercises(spec, tests, origins)
+    )
     score, max_score = total(exercises)
     problems: tuple[Problem, ...] = extracted.problems + chosen + outcome.problems
     return sanitize(GradeResult(

@@ -47,6 +47,20 @@ class TestResult:
     # Whose fault a non-pass is: "student" (their code) or "grader" (our bug, never counted
     # against them without an instructor looking).
     fault: Literal["student", "grader", ""] = ""
+    # Plain-data figures the test asked for (grader/report/artifacts.py): checked and capped in
+    # the trusted process before they are stored, drawn only when the report is rendered.
+    artifacts: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class CodeView:
+    """One definition the student wrote for an exercise, as shown beside its tests."""
+
+    where: str
+    source: str
+    first_line: int = 1
+    # True for the definition that was graded; the others are the candidates not kept.
+    graded: bool = True
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,8 @@ class ExerciseResult:
     tests: tuple[TestResult, ...]
     # Where the graded definition came from, e.g. "cell 7" or "line 12".
     source: str = ""
+    # The student's own code for this exercise: the graded definition first, then the others.
+    code: tuple[CodeView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,7 +103,9 @@ class GradeResult:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["exercises"] = [
-            {**asdict(e), "tests": [asdict(t) for t in e.tests]} for e in self.exercises
+            {**asdict(e), "tests": [{**asdict(t), "artifacts": list(t.artifacts)} for t in e.tests],
+             "code": [asdict(c) for c in e.code]}
+            for e in self.exercises
         ]
         data["problems"] = [asdict(p) for p in self.problems]
         data["answers"] = [asdict(a) for a in self.answers]
@@ -98,7 +116,12 @@ class GradeResult:
         """The inverse of `to_json` (a result stored in a database or sent between machines)."""
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         fields["exercises"] = tuple(
-            ExerciseResult(**{**e, "tests": tuple(TestResult(**t) for t in e.get("tests", ()))})
+            ExerciseResult(**{
+                **e,
+                "tests": tuple(TestResult(**{**t, "artifacts": tuple(t.get("artifacts") or ())})
+                               for t in e.get("tests", ())),
+                "code": tuple(CodeView(**c) for c in e.get("code") or ()),
+            })
             for e in data.get("exercises", ())
         )
         fields["problems"] = tuple(Problem(**p) for p in data.get("problems", ()))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment
-from grader.batch import gradebook
+from grader.batch import gradebook, views
 from grader.batch.dashboard import Entry, Issue, write_dashboard
 from grader.batch.state import Attempt, State
 from grader.report import fmt_score, write_html, write_json
@@ -78,6 +78,7 @@ def write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster:
                                 "address; add it to the roster to credit the right student"))
 
     entries: list[Entry] = []
+    compared: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     rows: list[gradebook.Row] = []
     could_not, failed = 0, 0
     for (slug, student), group in sorted(groups.items()):
@@ -124,8 +125,16 @@ def write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster:
                                            "final_score": final})
         folder = out / _folder(student)
         title = spec.title if spec else slug
+        notebook = ""
+        stored = state.job_file(counted.job_key) if counted and counted.job_key else None
+        if stored is not None:
+            notebook = views.write_notebook_view(out, folder, slug, stored[0], stored[1], f"{title} · {student}")
+            if counted and counted.status == "graded":
+                compared[slug].append((student, *stored))
         html = write_html(report, folder / f"{slug}.report.html", title=title,
-                          show_hidden_test_names=spec.show_hidden_test_names if spec else False)
+                          show_hidden_test_names=spec.show_hidden_test_names if spec else False,
+                          hidden_visibility=spec.hidden_visibility if spec else "points-only",
+                          notebook_link=Path(notebook).name if notebook else "")
         write_json(report, folder / f"{slug}.report.json")
         person = roster.lookup(student) if roster is not None and "@" in student else None
         person = person or _by_id(roster, student)
@@ -139,9 +148,11 @@ def write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster:
                              attempts=len(group), late=late_note, report=html.relative_to(out).as_posix(),
                              result=report if counted and counted.score is not None else None, shown=report,
                              message_key=counted.message_key if counted else group[-1][0].message_key,
-                             job_key=counted.job_key if counted else group[-1][0].job_key))
+                             job_key=counted.job_key if counted else group[-1][0].job_key, notebook=notebook))
     _gradebooks(rows, specs, out)
-    write_dashboard(out / "index.html", entries, issues, specs)
+    similarity = {slug: page for slug, found in sorted(compared.items()) if slug in specs
+                  for page in [views.write_similarity(out, slug, specs[slug], found)] if page}
+    write_dashboard(out / "index.html", entries, issues, specs, similarity=similarity)
     return Written(students=len({e.student for e in entries}), problems=len(issues), could_not_grade=could_not,
                    grader_failed=failed, entries=tuple(entries))
 

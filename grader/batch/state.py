@@ -210,6 +210,11 @@ class State:
                            from_body=bool(r[7])),
                    r[9] or "", result)
 
+    def job_file(self, job_key: str) -> tuple[str, str] | None:
+        """(sha256 of the stored bytes, file name) of a job's submission, or None."""
+        row = self.db.execute("SELECT sha256, filename FROM jobs WHERE key = ?", (job_key,)).fetchone()
+        return (row[0], row[1]) if row and row[0] else None
+
     def reply_sent(self, key: str) -> bool:
         row = self.db.execute("SELECT sent_at FROM replies WHERE key = ?", (key,)).fetchone()
         return bool(row and row[0])

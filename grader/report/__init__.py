@@ -4,9 +4,11 @@ The HTML is one file with inline CSS and nothing fetched from the network, so it
 archived or opened offline. Everything from the submission (messages, answers, printed output) is
 untrusted text: the template is rendered with autoescape on, never marked safe.
 
-Hidden tests show their status, points and message (messages of hidden tests are written for
-students and asserts run plain, see grader/run), never their description; their names only when
-the assignment allows it (`[report] show_hidden_test_names`), else "hidden test N".
+Hidden tests never show their description; their names only when the assignment allows it
+(`[report] show_hidden_test_names`), else "hidden test N"; their message, traceback and figures
+as the assignment's visibility level allows (`[report] hidden_visibility`, see view.py).
+Each exercise shows the student's own code (highlighted by Pygments, the only markup inserted)
+and the figures drawn from the artifacts its tests attached.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from grader.report import view as views
 from grader.report.sanitize import sanitize
 from grader.results import ExerciseResult, GradeResult, TestResult
 from grader.text import for_terminal
@@ -75,21 +78,44 @@ def _test_labels(exercise: ExerciseResult, show_hidden_test_names: bool) -> list
     return labels
 
 
-def _test_view(test: TestResult, label: str) -> dict[str, Any]:
+def _test_view(test: TestResult, label: str, hidden_visibility: str) -> dict[str, Any]:
+    level = views.level_for(test, hidden_visibility)
+    message, traceback = views.test_texts(test, level, _clean)
     return {
         "label": label,
         "hidden": test.hidden,
         "status": test.status,
+        "icon": views.ICONS.get(test.status, "?"),
         "points": fmt_score(test.points),
         "max_points": fmt_score(test.max_points),
         # A hidden test's description would tell what it checks: never shown.
         "description": "" if test.hidden else test.description,
-        "message": _clean(test.message),
+        "message": message,
+        "traceback": traceback,
+        "figures": views.figures(views.shown_artifacts(test, level)),
         "grader_fault": test.fault == "grader",
     }
 
 
-def _view(result: GradeResult, title: str, show_hidden_test_names: bool) -> dict[str, Any]:
+OUTPUT_LINES = 200
+
+
+def _trimmed_output(text: str) -> str:
+    """The last lines of what the submission printed: the end says the most."""
+    lines = text.splitlines()
+    if len(lines) <= OUTPUT_LINES:
+        return text
+    return f"[... {len(lines) - OUTPUT_LINES} earlier lines cut ...]\n" + "\n".join(lines[-OUTPUT_LINES:])
+
+
+def _bar(exercise: ExerciseResult) -> int:
+    if exercise.max_score <= 0:
+        return 0
+    return max(0, min(100, round(100 * exercise.score / exercise.max_score)))
+
+
+def _view(result: GradeResult, title: str, show_hidden_test_names: bool,
+          hidden_visibility: str = views.DEFAULT_VISIBILITY, notebook_link: str = "") -> dict[str, Any]:
     exercises = []
     for exercise in result.exercises:
         labels = _test_labels(exercise, show_hidden_test_names)
@@ -98,10 +124,14 @@ def _view(result: GradeResult, title: str, show_hidden_test_names: bool) -> dict
             "score": fmt_score(exercise.score),
             "max_score": fmt_score(exercise.max_score),
             "status": exercise_status(exercise),
+            "bar": _bar(exercise),
             "source": exercise.source,
-            "tests": [_test_view(t, label) for t, label in zip(exercise.tests, labels)],
+            "tests": [_test_view(t, label, hidden_visibility) for t, label in zip(exercise.tests, labels)],
+            "code": [{"where": c.where, "graded": c.graded, "html": views.highlight(c)} for c in exercise.code],
         })
     return {
+        "highlight_css": views.highlight_css(),
+        "notebook_link": notebook_link,
         "title": title or result.assignment,
         "result": result,
         "score": fmt_score(result.score),
@@ -110,7 +140,7 @@ def _view(result: GradeResult, title: str, show_hidden_test_names: bool) -> dict
         "exercises": exercises,
         "public_only_note": PUBLIC_ONLY_NOTE,
         "grader_error_note": GRADER_ERROR_NOTE,
-        "student_output": _clean(result.student_output),
+        "student_output": _trimmed_output(_clean(result.student_output)),
     }
 
 
@@ -125,16 +155,20 @@ def _environment() -> Environment:
     )
 
 
-def render_html(result: GradeResult, *, title: str = "", show_hidden_test_names: bool = True) -> str:
-    """The report as one self-contained HTML page (inline CSS, no scripts, no network)."""
+def render_html(result: GradeResult, *, title: str = "", show_hidden_test_names: bool = True,
+                hidden_visibility: str = views.DEFAULT_VISIBILITY, notebook_link: str = "") -> str:
+    """The report as one self-contained HTML page (inline CSS and PNG, no scripts, no network).
+    `notebook_link`: a relative link to the rendered notebook, for the instructor's copy only."""
     template = _environment().get_template(TEMPLATE)
-    return template.render(**_view(result, title, show_hidden_test_names))
+    return template.render(**_view(result, title, show_hidden_test_names, hidden_visibility, notebook_link))
 
 
-def write_html(result: GradeResult, path: Path, *, title: str = "", show_hidden_test_names: bool = True) -> Path:
+def write_html(result: GradeResult, path: Path, *, title: str = "", show_hidden_test_names: bool = True,
+               hidden_visibility: str = views.DEFAULT_VISIBILITY, notebook_link: str = "") -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(result, title=title, show_hidden_test_names=show_hidden_test_names), encoding="utf-8")
+    path.write_text(render_html(result, title=title, show_hidden_test_names=show_hidden_test_names,
+                                hidden_visibility=hidden_visibility, notebook_link=notebook_link), encoding="utf-8")
     return path
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from grader.results import Answer, ExerciseResult, GradeResult, Problem, TestResult
+from grader.report.artifacts import TEXT_FIELDS, check_artifact
+from grader.results import Answer, CodeView, ExerciseResult, GradeResult, Problem, TestResult
 from grader.text import clean
 
 # Per-field caps, in characters. A test message (with its traceback) needs a screenful; printed
@@ -21,12 +22,20 @@ ANSWER_CHARS = 20_000
 OUTPUT_CHARS = 64_000
 GRADER_ERROR_CHARS = 4_000
 MAX_PROBLEMS = 100
+# Figures: a few per test, and a bound on the numbers one result carries in all (each artifact
+# is already bounded by check_artifact), so a stored grade and its report stay small.
+MAX_ARTIFACTS_PER_TEST = 4
+MAX_ARTIFACT_NUMBERS = 400_000
+# The student's code shown beside an exercise's tests: the graded definition and a few others.
+CODE_CHARS = 20_000
+MAX_CODE_VIEWS = 4
 # The whole report's text: what is left after the per-field caps, at most.
 REPORT_CHARS = 2_000_000
 
 
 def sanitize(result: GradeResult) -> GradeResult:
-    exercises = tuple(_exercise(e) for e in result.exercises)
+    budget = [MAX_ARTIFACT_NUMBERS]
+    exercises = tuple(_exercise(e, budget) for e in result.exercises)
     problems = [_problem(p) for p in result.problems[:MAX_PROBLEMS]]
     if len(result.problems) > MAX_PROBLEMS:
         problems.append(Problem(f"{len(result.problems) - MAX_PROBLEMS} more problems were not listed.", severity="info"))
@@ -51,22 +60,61 @@ def sanitize(result: GradeResult) -> GradeResult:
     return _within_report_cap(cleaned)
 
 
-def _test(test: TestResult) -> TestResult:
+def _test(test: TestResult, budget: list[int]) -> TestResult:
     return dataclasses.replace(
         test,
         name=clean(test.name, NAME_CHARS),
         exercise=clean(test.exercise, NAME_CHARS),
         message=clean(test.message, MESSAGE_CHARS),
         description=clean(test.description, PROBLEM_CHARS),
+        artifacts=_artifacts(test.artifacts, budget),
     )
 
 
-def _exercise(exercise: ExerciseResult) -> ExerciseResult:
+def _count_numbers(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(_count_numbers(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_count_numbers(v) for v in value)
+    return 1
+
+
+def _artifacts(artifacts: Any, budget: list[int]) -> tuple[dict[str, Any], ...]:
+    """Only well-formed artifacts (check_artifact), a few per test, within the result's budget;
+    their texts cleaned like every other text. A bad one is dropped, never an error."""
+    kept: list[dict[str, Any]] = []
+    if not isinstance(artifacts, (list, tuple)):
+        return ()
+    for artifact in list(artifacts)[:MAX_ARTIFACTS_PER_TEST]:
+        if check_artifact(artifact):
+            continue
+        cost = _count_numbers(artifact)
+        if cost > budget[0]:
+            continue
+        budget[0] -= cost
+        cleaned = dict(artifact)
+        for key in TEXT_FIELDS:
+            if key in cleaned:
+                cleaned[key] = clean(cleaned[key], PROBLEM_CHARS)
+        for key in ("captions", "class_names"):
+            if cleaned.get(key) is not None:
+                cleaned[key] = [clean(x, NAME_CHARS) for x in cleaned[key]]
+        kept.append(cleaned)
+    return tuple(kept)
+
+
+def _code(view: CodeView) -> CodeView:
+    return CodeView(clean(view.where, NAME_CHARS), clean(view.source, CODE_CHARS),
+                    max(1, int(view.first_line)), bool(view.graded))
+
+
+def _exercise(exercise: ExerciseResult, budget: list[int]) -> ExerciseResult:
     return dataclasses.replace(
         exercise,
         name=clean(exercise.name, NAME_CHARS),
         source=clean(exercise.source, PROBLEM_CHARS),
-        tests=tuple(_test(t) for t in exercise.tests),
+        tests=tuple(_test(t, budget) for t in exercise.tests),
+        code=tuple(_code(c) for c in exercise.code[:MAX_CODE_VIEWS]),
     )
 
 

@@ -19,6 +19,7 @@ from grader.data import DataConfig, DataUnavailable, Mnist, mnist_splits
 from grader.results import Problem, Status, TestResult
 from grader.run.client import StudentRuntime
 from grader.run.errors import GraderFault, StudentError, StudentFault
+from grader.run.feedback import Feedback
 from grader.run.proxy import StudentModule
 from grader.testing import Measure, measuring
 
@@ -64,6 +65,8 @@ class GradingPlugin:
         self.data_errors: list[str] = []
         # What each test's checks compared with their bounds, by test name: for calibration only.
         self.measures: dict[str, tuple[Measure, ...]] = {}
+        # The figures each test attached (the `feedback` fixture), by node id.
+        self.figures: dict[str, Feedback] = {}
 
     # -------------------------------------------------------------- configuration and collection
 
@@ -132,6 +135,12 @@ class GradingPlugin:
         return self.view
 
     @pytest.fixture
+    def feedback(self, request: pytest.FixtureRequest) -> Feedback:
+        """Figures for the report: `feedback.scatter(...)`, `.regression`, `.loss`, `.confusion`,
+        `.images`, or `.plot(artifact)` (docs/feedback.md). Kept whether the test passes or not."""
+        return self.figures.setdefault(request.node.nodeid, Feedback())
+
+    @pytest.fixture
     def mnist(self) -> Mnist:
         """MNIST (`.train`, `.test`: uint8 images and labels), loaded here from the configured folder.
         Send the worker images; keep the test labels here. Missing data is the grader's error."""
@@ -177,6 +186,7 @@ class GradingPlugin:
                 name=meta.name, exercise=meta.exercise, status=status,
                 points=meta.points if status == "passed" else 0.0, max_points=meta.points,
                 message=message, hidden=meta.hidden, description=meta.description, fault=fault,  # type: ignore[arg-type]
+                artifacts=tuple(self.figures[nodeid].artifacts) if nodeid in self.figures else (),
             ))
         return out
 

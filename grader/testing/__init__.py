@@ -25,7 +25,7 @@ import torch
 
 from grader.run.proxy import Handle
 
-__all__ = ["check", "generator", "Handle", "Measure", "linear_params", "measure", "measuring", "mlp_forward",
+__all__ = ["sgd_losses", "check", "generator", "Handle", "Measure", "linear_params", "measure", "measuring", "mlp_forward",
            "toy_digits"]
 
 
@@ -331,3 +331,17 @@ class check:
                 "check the activations between the layers, and that nothing is applied to the output."
             )
         return ordered
+
+
+def sgd_losses(params: dict[str, Any], x: Any, y: Any, steps: int, lr: float) -> list[float]:
+    """The MSE before each step of full-batch SGD on a linear model (`weight`, `bias` as from
+    `student.helpers.parameters`), replayed here in float64: the reference loss curve a test can
+    draw beside the student's (`feedback.loss(losses, reference=sgd_losses(...))`)."""
+    w, b = torch.as_tensor(params["weight"]).double(), torch.as_tensor(params["bias"]).double()
+    x, y = torch.as_tensor(x).double(), torch.as_tensor(y).double()
+    losses = []
+    for _ in range(int(steps)):
+        residual = x @ w.T + b - y
+        losses.append(float((residual ** 2).mean()))
+        w, b = w - lr * 2 * residual.T @ x / len(x), b - lr * 2 * residual.mean(0)
+    return losses

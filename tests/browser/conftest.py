@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +60,8 @@ class PageReport:
     images: int = 0
     overflow_px: int = 0
     screenshot: Path | None = None
+    # What the `act` callback returned (a test's interaction with the page: clicks, typing).
+    acted: object = None
 
     def assert_clean(self) -> None:
         assert not self.console_errors, f"console errors: {self.console_errors}"
@@ -82,7 +84,9 @@ class BrowserCheck:
         self.browser = browser
         self.shots = shots
 
-    def open(self, path: Path, *, name: str, viewport: dict[str, int] = DESKTOP) -> PageReport:
+    def open(self, path: Path, *, name: str, viewport: dict[str, int] = DESKTOP,
+             act: Callable[[object], object] | None = None) -> PageReport:
+        """Open and check the page; `act(page)` then interacts with it (before the screenshot)."""
         report = PageReport(url=path.resolve().as_uri())
         context = self.browser.new_context(viewport=viewport, device_scale_factor=1)
         try:
@@ -112,6 +116,8 @@ class BrowserCheck:
                 if not image["alt"]:
                     report.images_without_alt.append(image["src"])
             report.overflow_px = int(page.evaluate(_OVERFLOW_JS))
+            if act is not None:
+                report.acted = act(page)
             safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
             report.screenshot = self.shots / f"{safe}-{viewport['width']}px.png"
             page.screenshot(path=str(report.screenshot), full_page=True)

@@ -50,13 +50,7 @@ def write(tmp_path: Path, name: str, html: str) -> Path:
     return path
 
 
-# Found by this harness: at 375 px the report's summary table (four columns, "Graded definition")
-# is wider than the screen. The fix belongs in report.html.j2; strict, so the fix flips it.
-REPORT_WIDTHS = [WIDTHS[0], pytest.param(PHONE, id="phone", marks=pytest.mark.xfail(
-    strict=True, reason="report.html.j2: the summary table overflows a 375 px phone"))]
-
-
-@pytest.mark.parametrize("viewport", REPORT_WIDTHS)
+@pytest.mark.parametrize("viewport", WIDTHS)
 def test_the_student_report_reads_cleanly(browser_check: BrowserCheck, tmp_path: Path, viewport) -> None:
     page = write(tmp_path, "report.html", render_html(grade_result(), title="Practical Work 1"))
     report = browser_check.open(page, name="report", viewport=viewport)

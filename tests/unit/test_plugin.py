@@ -121,6 +121,7 @@ def test_a_test_without_a_recorded_outcome_is_never_passed():
     plugin.metas = {"a": _Meta("test_a", "f", 2.0, False, ""), "b": _Meta("test_b", "f", 1.0, True, "")}
     plugin.order = ["a", "b"]
     plugin.outcomes = {"a": ("passed", "", "")}
+    plugin.figures = {}
     results = plugin.results()
     assert [(r.status, r.points) for r in results] == [("passed", 2.0), ("error", 0.0)]
     assert results[1].fault == "grader"

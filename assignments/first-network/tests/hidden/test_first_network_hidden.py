@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.testing import check, generator, linear_params
+from grader.testing import check, generator, linear_params, sgd_losses
 
 
 def network_from(layers, x):
@@ -71,9 +71,11 @@ def make_data(student, n):
 
 @pytest.mark.exercise("make_data")
 @pytest.mark.points(1)
-def test_make_data_y_is_x_squared(student):
+def test_make_data_y_is_x_squared(student, feedback):
     """y_train = x_train ** 2, row by row."""
     call, x, y = make_data(student, 500)
+    grid = np.linspace(float(x.min()), float(x.max()), 50)
+    feedback.scatter(x.flatten(), y.flatten(), relation=(grid, grid ** 2), relation_label="y = x²", title=call)
     gap = float((np.abs(y - x ** 2) / np.maximum(1.0, x ** 2)).max())
     assert gap < 1e-5, f"y_train from {call} is not x_train ** 2."
 
@@ -114,7 +116,7 @@ def test_train_does_sgd_steps_on_the_mse_from_numpy(student, seed):
 
 @pytest.mark.exercise("train")
 @pytest.mark.points(1)
-def test_train_defaults_to_10000_steps_at_lr_0_001(student, seed):
+def test_train_defaults_to_10000_steps_at_lr_0_001(student, seed, feedback):
     """Called as train(network, x_train, y_train), train runs 10,000 steps with lr = 0.001."""
     x, y = numpy_data(seed)
     gen = generator(seed + 1)
@@ -122,6 +124,7 @@ def test_train_defaults_to_10000_steps_at_lr_0_001(student, seed):
     before = linear_params(student, net, 1, 1, gen, "before training")
     what = "train(network, x_train, y_train)"
     losses = check.float_list(student.train(net, x, y), what, 10000)
+    feedback.loss(losses, reference=sgd_losses(before, x, y, 10000, 0.001), title=f"{what} from the same start")
     check.sgd_on_mse(before, linear_params(student, net, 1, 1, gen, f"after {what}"), losses, x, y, 0.001, what)
 
 

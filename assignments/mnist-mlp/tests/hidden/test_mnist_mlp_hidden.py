@@ -30,14 +30,33 @@ def training_subset(mnist, seed):
     return mnist.train.images[pick], mnist.train.labels[pick]
 
 
-def accuracy_on_test_split(student, net, mnist, what, seed):
+def accuracy_on_test_split(student, net, mnist, what, seed, feedback=None):
     """The accuracy of the trained net on the test split, computed here: its weights, cross-checked by
     its outputs on fresh random inputs, run on the test images in this process (which alone holds
     the labels). No worker-side helper's word is taken for it."""
     x = torch.rand(64, 784, generator=generator(seed + 1)) * 2 - 1
     layers = check.relu_mlp(net(x), student.helpers.linear_layers(net), x, SIZES, what)
     logits = mlp_forward(layers, normalized(mnist.test.images).view(-1, 784))
+    if feedback is not None:
+        show_mistakes(feedback, logits.argmax(1), mnist)
     return float((logits.argmax(1) == mnist.test.labels).double().mean())
+
+
+MISTAKES_SHOWN = 16
+
+
+def show_mistakes(feedback, predicted, mnist):
+    """The confusion matrix on the test split (counts per class only) and a grid of misclassified
+    digits captioned with the network's answer: never an image's true label."""
+    labels = mnist.test.labels
+    matrix = torch.bincount(labels * 10 + predicted, minlength=100).reshape(10, 10)
+    feedback.confusion(matrix, title="The test split: true class by row, predicted by column",
+                       class_names=[str(k) for k in range(10)])
+    wrong = (predicted != labels).nonzero().flatten()[:MISTAKES_SHOWN]
+    if len(wrong):
+        feedback.images(mnist.test.images[wrong], title="Some test digits the network got wrong",
+                        captions=[f"read as {int(predicted[i])}" for i in wrong],
+                        alt=f"{len(wrong)} test digits the network misclassified, each captioned with its answer")
 
 
 def normalized(images):
@@ -60,13 +79,13 @@ def test_neural_network_computes_two_relu_layers(student, seed):
 @pytest.mark.exercise("NeuralNetwork")
 @pytest.mark.points(2)
 @pytest.mark.time_limit(120)
-def test_neural_network_reaches_the_accuracy_floor(student, seed, mnist):
+def test_neural_network_reaches_the_accuracy_floor(student, seed, mnist, feedback):
     """Trained by the grader (3 epochs, SGD with momentum), NeuralNetwork classifies the test split well."""
     images, labels = training_subset(mnist, seed)
     net = student.NeuralNetwork()
     loader = student.helpers.image_loader(images, labels, batch_size=BATCH, shuffle=True, seed=seed)
     student.helpers.fit_classifier(net, loader, EPOCHS, LR, MOMENTUM)
-    accuracy = accuracy_on_test_split(student, net, mnist, "NeuralNetwork() trained by the grader", seed)
+    accuracy = accuracy_on_test_split(student, net, mnist, "NeuralNetwork() trained by the grader", seed, feedback)
     check.at_least(accuracy, ACCURACY_FLOOR, "the test accuracy of NeuralNetwork trained by the grader", reveal=False)
 
 
@@ -158,7 +177,7 @@ def check_params(params, what):
 @pytest.mark.exercise("train_epoch")
 @pytest.mark.points(2)
 @pytest.mark.time_limit(120)
-def test_train_epoch_reaches_the_accuracy_floor(student, seed, mnist):
+def test_train_epoch_reaches_the_accuracy_floor(student, seed, mnist, feedback):
     """Three epochs of train_epoch (SGD with momentum) train the grader's network to classify the test split well."""
     images, labels = training_subset(mnist, seed)
     net = student.helpers.make_mlp(SIZES)
@@ -166,7 +185,7 @@ def test_train_epoch_reaches_the_accuracy_floor(student, seed, mnist):
     optimizer, criterion = student.helpers.sgd(net, LR, MOMENTUM), student.helpers.cross_entropy()
     for _ in range(EPOCHS):
         student.train_epoch(net, loader, optimizer, criterion)
-    accuracy = accuracy_on_test_split(student, net, mnist, "the network trained by train_epoch", seed)
+    accuracy = accuracy_on_test_split(student, net, mnist, "the network trained by train_epoch", seed, feedback)
     check.at_least(accuracy, ACCURACY_FLOOR, "the test accuracy of the network trained by train_epoch", reveal=False)
 
 

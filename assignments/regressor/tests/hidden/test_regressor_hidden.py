@@ -11,7 +11,7 @@ import math
 import pytest
 import torch
 
-from grader.testing import check, generator, linear_params
+from grader.testing import check, generator, linear_params, sgd_losses
 
 # The page's network: (weight shape, fan_in, fan_out) of its three layers.
 LAYERS = [((20, 2), 2, 20), ((20, 20), 20, 20), ((1, 20), 20, 1)]
@@ -37,10 +37,13 @@ def make_data(student, n):
 
 @pytest.mark.exercise("make_data")
 @pytest.mark.points(2)
-def test_make_data_y_is_sin_x1_plus_x2_squared(student):
+def test_make_data_y_is_sin_x1_plus_x2_squared(student, feedback):
     """y = sin(x1) + x2 ** 2, row by row (x1, x2: the two columns of x)."""
     call, x, y = make_data(student, 500)
     expected = torch.sin(x[:, :1]) + x[:, 1:] ** 2
+    ends = torch.stack([expected.min(), expected.max()])
+    feedback.scatter(expected.flatten(), y.flatten(), relation=(ends, ends), relation_label="y = sin(x1) + x2²",
+                     title=call, x_label="sin(x1) + x2²", y_label="your y")
     gap = float(((y - expected).abs() / expected.abs().clamp_min(1.0)).max())
     assert gap < 1e-4, f"y from {call} is not sin(x1) + x2 ** 2 of the columns of x."
 
@@ -178,7 +181,7 @@ def test_train_does_sgd_steps_on_the_mse(student, seed):
 
 @pytest.mark.exercise("train")
 @pytest.mark.points(1)
-def test_train_defaults_to_500_epochs_at_lr_0_001(student, seed):
+def test_train_defaults_to_500_epochs_at_lr_0_001(student, seed, feedback):
     """Called as train(model, x, y), train runs 500 epochs with lr = 0.001."""
     x, y = page_like_data(generator(seed), 100)
     gen = generator(seed + 1)
@@ -186,4 +189,5 @@ def test_train_defaults_to_500_epochs_at_lr_0_001(student, seed):
     before = linear_params(student, model, 2, 1, gen, "before training")
     what = "train(model, x, y)"
     losses = check.float_list(student.train(model, x, y), what, 500)
+    feedback.loss(losses, reference=sgd_losses(before, x, y, 500, 0.001), title=f"{what} from the same start")
     check.sgd_on_mse(before, linear_params(student, model, 2, 1, gen, f"after {what}"), losses, x, y, 0.001, what)

@@ -28,9 +28,11 @@ def dataset(student, name, **kwargs):
 @pytest.mark.exercise("create_linear_dataset")
 @pytest.mark.points(2)
 @pytest.mark.parametrize("a, b, scale", [(-1.0, 5.0, 15), (2.5, -3.0, 4)])
-def test_linear_relation_is_exact(student, a, b, scale):
+def test_linear_relation_is_exact(student, a, b, scale, feedback):
     """Centered y equals a times centered x, for the given a (b vanishes when centering)."""
     call, x, y = dataset(student, "create_linear_dataset", n_data=200, a=a, b=b, scale=scale)
+    ends = torch.stack([x.min(), x.max()])
+    feedback.scatter(x.flatten(), y.flatten(), relation=(ends, a * ends), relation_label="y = a·x (centered)", title=call)
     error = float((y - a * x).abs().max())
     assert error <= 1e-3 * max(1.0, abs(a) * scale), f"y from {call} is not a·x + b (off by up to {error:.3g})."
 

@@ -8,7 +8,7 @@ in this process on points the worker never saw.
 import pytest
 import torch
 
-from grader.testing import check, generator, linear_params
+from grader.testing import check, generator, linear_params, sgd_losses
 
 
 def noisy_line(gen, n=100):
@@ -56,7 +56,7 @@ def test_linear_net_is_affine(student, seed):
 
 @pytest.mark.exercise("LinearNet")
 @pytest.mark.points(2)
-def test_linear_net_fits_noisy_line(student, seed):
+def test_linear_net_fits_noisy_line(student, seed, feedback):
     """Trained by the grader (SGD, lr 0.005, 300 steps), LinearNet reaches the least-squares line."""
     gen = generator(seed)
     x, y = noisy_line(gen)
@@ -67,6 +67,8 @@ def test_linear_net_fits_noisy_line(student, seed):
     slope = float((x * y).sum() / (x * x).sum())
     best = slope * xs + (y.mean() - slope * x.mean())
     out = check.tensor(net(xs), "the trained LinearNet(1, 1) on a (29, 1) batch", shape=(29, 1))
+    feedback.regression((x.flatten(), y.flatten()), (xs.flatten(), out.flatten()),
+                        reference=(xs.flatten(), best.flatten()), title="LinearNet(1, 1) trained by the grader")
     gap = float((out - best).abs().max())
     check.at_most(gap, 0.25, "the distance between the trained LinearNet and the best line", reveal=False)
 
@@ -96,7 +98,7 @@ def test_mlp_net_is_not_affine(student):
 @pytest.mark.exercise("MLPNet")
 @pytest.mark.points(2)
 @pytest.mark.time_limit(60)
-def test_mlp_net_fits_pow_curve(student, seed):
+def test_mlp_net_fits_pow_curve(student, seed, feedback):
     """Trained by the grader (SGD, lr 0.1, 1000 steps), MLPNet(1, 20, 1) follows y = x**2 where no line can."""
     gen = generator(seed)
     x, y = pow_curve(gen)
@@ -105,6 +107,9 @@ def test_mlp_net_fits_pow_curve(student, seed):
     computes(student, net, [1, 20, 1], "the trained MLPNet(1, 20, 1)", gen)  # on the weights training set
     xs = torch.linspace(-0.99, 0.99, 57).unsqueeze(1)  # between the training points
     out = check.tensor(net(xs), "the trained MLPNet(1, 20, 1) on a (57, 1) batch", shape=(57, 1))
+    curve = xs.double().pow(2) - x.double().pow(2).mean() + float(y.double().mean())
+    feedback.regression((x.flatten(), y.flatten()), (xs.flatten(), out.flatten()),
+                        reference=(xs.flatten(), curve.flatten()), title="MLPNet(1, 20, 1) trained by the grader")
     error = out.double() - xs.double().pow(2)
     error = error - error.mean()  # the curve is known up to the centering shift
     # Reference worst case over 40 seeds: 0.0015; the best affine map: 0.0915.
@@ -133,12 +138,15 @@ def test_train_does_sgd_steps_on_the_mse(student, seed):
 
 @pytest.mark.exercise("train")
 @pytest.mark.points(1)
-def test_train_decreases_the_loss(student, seed):
+def test_train_decreases_the_loss(student, seed, feedback):
     """Over 200 steps with lr 0.005 on a noisy line, train's losses fall and the network fits it."""
     gen = generator(seed)
     x, y = noisy_line(gen)
     net = student.helpers.make_linear(1, 1)
+    before = linear_params(student, net, 1, 1, generator(seed + 1), "before train")  # for the reference curve
     losses = check.float_list(student.train(net, x, y, 200, 0.005), "train(net, x, y, 200, 0.005)", 200)
+    feedback.loss(losses, reference=sgd_losses(before, x, y, 200, 0.005),
+                  title="train(net, x, y, 200, 0.005) from the same start")
     slope = float((x * y).sum() / (x * x).sum())
     best = float(((slope * x - y) ** 2).mean())
     # Judge the loss above the best line (the noise floor, ~4): the grader's network may start

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from grader.testing import check, generator
+from grader.testing import check, generator, linear_params, sgd_losses
 
 
 @pytest.mark.exercise("LinearNet")
@@ -26,13 +26,16 @@ def test_mlp_net_output_shape(student, seed):
 
 @pytest.mark.exercise("train")
 @pytest.mark.points(1)
-def test_train_returns_one_float_per_step(student, seed):
+def test_train_returns_one_float_per_step(student, seed, feedback):
     """train(net, x, y, num_steps, lr) returns a list of num_steps Python floats."""
     gen = generator(seed)
     x = torch.rand(20, 1, generator=gen)
     y = 2 * x + 1
     net = student.helpers.make_linear(1, 1)
+    before = linear_params(student, net, 1, 1, generator(seed + 1), "before train")  # for the reference curve
     losses = student.train(net, x, y, 25, 0.01)
+    feedback.loss(losses, reference=sgd_losses(before, x, y, 25, 0.01),
+                  title="train(net, x, y, num_steps=25, lr=0.01) against plain SGD from the same start")
     # The format test: behaviour tests accept any number type (a tensor, an array); this one asks for floats.
     check.plain_float_list(losses, "train(net, x, y, num_steps=25, lr=0.01)", 25)
 
