@@ -10,6 +10,7 @@ Each file in attacks/ starts with:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -145,7 +146,10 @@ def test_an_attack_earns_nothing_and_changes_nothing(path, world):
     assert scores["answer"] == 0, "an attack earned points that honest code cannot"
     if info["honest"] == "1":
         assert scores["honest"] == 1, {t.name: t.message for e in result.exercises for t in e.tests}
-    shown = json.dumps(result.to_json()) + render_html(result)
+    # The report shows the student's own code, which may hold a guess of the secret: what must
+    # not leak is anything the grader or the tests know.
+    theirs_hidden = dataclasses.replace(result, exercises=tuple(dataclasses.replace(e, code=()) for e in result.exercises))
+    shown = json.dumps(theirs_hidden.to_json()) + render_html(theirs_hidden)
     assert SECRET not in shown
     assert ENV_SECRET not in shown
     evidence = "\n".join(
