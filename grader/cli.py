@@ -2,6 +2,11 @@
 
 Exit codes: 0 graded (whatever the score); 2 could not grade (unreadable file, unknown
 assignment, bad arguments); 3 the grader itself failed (the result says so).
+
+Start-up matters (`grade local` of one notebook should take seconds): this module imports only
+what parsing needs, each verb imports its own stages, and `local` starts the worker side (the
+zygote, which imports torch) before the trusted side imports torch, pytest and the tests, so
+the two start-ups overlap.
 """
 
 from __future__ import annotations
@@ -14,10 +19,6 @@ from pathlib import Path
 
 from grader.assignment import AssignmentError, find_course_root, list_assignments, load_assignment
 from grader.data import ENV_VAR, DataConfig
-from grader.intake import IntakeError, read_submission
-from grader.jobs import COULD_NOT_GRADE, GradeJob, assignment_digest, grade_job
-from grader.pipeline import GradingError, choose_assignment
-from grader.report import summary_table, write_html, write_json
 from grader.text import for_terminal
 
 EXIT_GRADED, EXIT_CANNOT_GRADE, EXIT_GRADER_FAILED = 0, 2, 3
@@ -27,6 +28,9 @@ def local(path: Path, *, assignment: str | None = None, hidden: bool = False, ou
           json_path: Path | None = None, seed: int | None = None, course: Path | None = None,
           sandbox: bool = True, data_dir: Path | None = None, download: bool = False) -> int:
     """Grade one submission, print a summary, write the HTML report (and JSON if asked)."""
+    from grader.intake import IntakeError, read_submission
+    from grader.pipeline import GradingError, choose_assignment
+
     try:
         course = course or find_course_root()
         submission = read_submission(Path(path))
@@ -35,6 +39,9 @@ def local(path: Path, *, assignment: str | None = None, hidden: bool = False, ou
     except (IntakeError, GradingError, AssignmentError) as exc:
         print(f"grade: {for_terminal(str(exc))}", file=sys.stderr)  # it may quote a file's name
         return EXIT_CANNOT_GRADE
+    _start_workers_early(sandbox)
+    from grader.jobs import COULD_NOT_GRADE, GradeJob, assignment_digest, grade_job
+
     config = DataConfig.resolve(data_dir, download)
     job = GradeJob(data=Path(path).read_bytes(), filename=Path(path).name, student="", assignment=spec.slug,
                    assignment_digest=assignment_digest(spec), hidden=hidden, seed=seed,
@@ -45,6 +52,8 @@ def local(path: Path, *, assignment: str | None = None, hidden: bool = False, ou
     if result is None:
         print(f"grade: {for_terminal(outcome.message)}", file=sys.stderr)
         return EXIT_CANNOT_GRADE if outcome.status == COULD_NOT_GRADE else EXIT_GRADER_FAILED
+    from grader.report import summary_table, write_html, write_json
+
     out = out or Path.cwd()
     out.mkdir(parents=True, exist_ok=True)
     html = write_html(result, out / f"{Path(path).stem}.{result.assignment}.report.html",
@@ -54,6 +63,17 @@ def local(path: Path, *, assignment: str | None = None, hidden: bool = False, ou
     if json_path is not None:
         print(f"JSON:   {write_json(result, json_path)}")
     return EXIT_GRADER_FAILED if result.grader_error else EXIT_GRADED
+
+
+def _start_workers_early(sandbox: bool) -> None:
+    """Start the zygote (when it is the launcher) now: it imports torch in its sandbox while this
+    process imports the grading stages and reads the tests."""
+    from grader.run.launcher import ZygoteLauncher, default_launcher
+    from grader.run.sandbox import SandboxPolicy
+
+    launcher = default_launcher()
+    if isinstance(launcher, ZygoteLauncher):
+        launcher.warm(SandboxPolicy(enabled=sandbox))
 
 
 def validate(slugs: Sequence[str], *, course: Path | None = None, seeds: int = 3, jobs: int = 0,
