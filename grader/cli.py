@@ -101,7 +101,8 @@ def validate(slugs: Sequence[str], *, course: Path | None = None, seeds: int = 3
 def batch(inbox: Path, *, out: Path | None = None, assignment: str | None = None, roster: Path | None = None,
           workers: int = 0, deadline: str | None = None, late: str | None = None, count: str = "latest",
           regrade: bool = False, send: bool = False, smtp_config: Path | None = None, course: Path | None = None,
-          sandbox: bool = True, data_dir: Path | None = None, cluster: str | None = None) -> int:
+          sandbox: bool = True, data_dir: Path | None = None, cluster: str | None = None,
+          warm: bool = True) -> int:
     """Grade a mailbox (or a folder of saved submissions) into a folder of reports and gradebooks."""
     from grader.batch.run import BatchError, Options, batch as run_batch, parse_deadline
     from grader.cluster import cluster_address
@@ -109,7 +110,7 @@ def batch(inbox: Path, *, out: Path | None = None, assignment: str | None = None
     try:
         options = Options(assignment=assignment, roster=roster, workers=workers, deadline=parse_deadline(deadline),
                           late=late, count=count, regrade=regrade, send=send, smtp_config=smtp_config, sandbox=sandbox,
-                          data=DataConfig.resolve(data_dir), cluster=cluster_address(cluster))
+                          data=DataConfig.resolve(data_dir), cluster=cluster_address(cluster), warm=warm)
         summary = run_batch(inbox, out or Path("graded"), course=course, options=options)
     except (BatchError, AssignmentError) as exc:
         print(f"grade: {for_terminal(str(exc))}", file=sys.stderr)
@@ -212,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, metavar="DIR", help=f"data sets folder (default: ${ENV_VAR})")
     p.add_argument("--cluster", metavar="tcp://HOST:8786",
                    help="grade on this Dask scheduler's workers (default: $GRADER_CLUSTER, else local processes)")
+    p.add_argument("--cold-workers", dest="warm", action="store_false",
+                   help="start each sandboxed worker cold instead of forking it from a warm zygote "
+                        "(also GRADER_WARM_WORKERS=0)")
 
     p = verbs.add_parser("assign", help="make the starter notebook from a solution notebook")
     p.add_argument("solution", type=Path, help="notebook with ### BEGIN SOLUTION / ### END SOLUTION regions")
@@ -240,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return batch(args.inbox, out=args.out, assignment=args.assignment, roster=args.roster, workers=args.workers,
                      deadline=args.deadline, late=args.late, count=args.count, regrade=args.regrade, send=args.send,
                      smtp_config=args.smtp_config, course=args.course, sandbox=args.sandbox,
-                     data_dir=args.data_dir, cluster=args.cluster)
+                     data_dir=args.data_dir, cluster=args.cluster, warm=args.warm)
     if args.verb == "assign":
         return assign_starter(args.solution, out=args.out, assignment=args.assignment, course=args.course)
     if args.verb == "release":

@@ -35,8 +35,12 @@ def cluster_address(given: str | None) -> str | None:
     return given or os.environ.get(CLUSTER_ENV) or None
 
 
-def on_worker(run: Callable[[Any, Path], Any], job: Any, course: Path) -> Any:
-    """What a Dask worker runs: `run(job, course)` against this machine's course."""
+def on_worker(run: Callable[[Any, Path], Any], job: Any, course: Path, warm: bool | None = None) -> Any:
+    """What a Dask worker runs: `run(job, course)` against this machine's course, its sandboxed
+    workers forked from a zygote when `warm` (unless that machine's $GRADER_WARM_WORKERS=0 says)."""
+    from grader.jobs import choose_launcher
+
+    choose_launcher(warm)
     return run(job, worker_course(course))
 
 
@@ -55,7 +59,7 @@ class DaskExecutor(Executor):
     by the scheduler itself."""
 
     def __init__(self, address: str | None = None, *, client: Any = None, retries: int = 1,
-                 timeout: float = 30.0) -> None:
+                 timeout: float = 30.0, warm: bool | None = None) -> None:
         self._owned = client is None
         if client is None:
             if not address:
@@ -69,6 +73,7 @@ class DaskExecutor(Executor):
                                    "'dask scheduler' and pass its address with --cluster.") from None
         self.client = client
         self.retries = retries
+        self.warm = warm
 
     @property
     def _max_workers(self) -> int:
@@ -79,7 +84,8 @@ class DaskExecutor(Executor):
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
         job = args[0] if args else None
         key = f"grade-{job.key}" if hasattr(job, "key") else None
-        remote = self.client.submit(on_worker, fn, *args, key=key, pure=False, retries=self.retries, **kwargs)
+        remote = self.client.submit(on_worker, fn, *args, self.warm, key=key, pure=False, retries=self.retries,
+                                    **kwargs)
         local: Future[Any] = Future()
         local.set_running_or_notify_cancel()
 

@@ -247,14 +247,23 @@ class ProcessPool(Executor):
 def _start_grading_process(parent: int, threads: int, warm: bool | None = None) -> None:
     """A pool process: dies with its parent, and its torch uses its part of the cores (processes
     x threads ~ cores; each sandboxed worker uses one thread). Set before torch is imported.
-    With `warm` set, its workers start as the pool asked unless $GRADER_WARM_WORKERS says."""
+    With `warm` set, its workers start as the pool asked (`choose_launcher`)."""
     _die_with_parent(parent)
-    if warm is not None:
-        os.environ.setdefault("GRADER_WARM_WORKERS", "1" if warm else "0")
+    choose_launcher(warm)
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, str(threads))
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
+
+
+def choose_launcher(warm: bool | None) -> None:
+    """How this grading process starts sandboxed workers: `warm` True forks them from a zygote
+    unless $GRADER_WARM_WORKERS=0 opts out; False starts them cold whatever it says; None
+    leaves it to the variable (cold unless it is 1)."""
+    if warm is True:
+        os.environ.setdefault("GRADER_WARM_WORKERS", "1")
+    elif warm is False:
+        os.environ["GRADER_WARM_WORKERS"] = "0"
 
 
 def _die_with_parent(parent: int) -> None:

@@ -58,6 +58,9 @@ class Options:
     progress: bool | None = None  # None: a bar when stdout is a terminal
     # A Dask scheduler's address (tcp://HOST:8786): grade there instead of in local processes.
     cluster: str | None = None
+    # Workers forked from a warm zygote (where the full sandbox allows it), else started cold;
+    # False (--cold-workers) starts them cold, and so does $GRADER_WARM_WORKERS=0.
+    warm: bool = True
 
 
 @dataclass(frozen=True)
@@ -155,11 +158,11 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
 def _executor(options: Options) -> Any:
     """A pool of local grading processes, or with `cluster` a Dask cluster's workers."""
     if not options.cluster:
-        return ProcessPool(options.workers)
+        return ProcessPool(options.workers, warm=options.warm)
     from grader.cluster import ClusterError, DaskExecutor
 
     try:
-        return DaskExecutor(options.cluster)
+        return DaskExecutor(options.cluster, warm=options.warm)
     except ClusterError as exc:
         raise BatchError(str(exc)) from None
 
