@@ -2,7 +2,7 @@
 
     GRADER_DATA_DIR=/path/to/mnist .venv/bin/python benchmarks/batch_throughput.py \
         [--assignments tp1,mnist-mlp] [--sizes 10,100,1000] [--compare 100] [--naive 3] \
-        [--floor 3] [--no-dask] [--nbgrader]
+        [--floor 3] [--launchers cold,zygote] [--dask-size 20] [--no-dask] [--nbgrader]
 
 For each assignment, a class of N synthetic submissions is built from the reference solution and
 the assignment's variants in realistic proportions (60 % correct, 25 % buggy, 10 % crashing, 5 %
@@ -349,6 +349,7 @@ def main() -> int:
     parser.add_argument("--naive", type=int, default=3, help="fresh `grade local` runs for the baseline (0: skip)")
     parser.add_argument("--floor", type=int, default=3, help="in-process runs of the tests for the floor (0: skip)")
     parser.add_argument("--launchers", default="cold,zygote", help="worker launchers to compare (default cold,zygote)")
+    parser.add_argument("--dask-size", type=int, default=0, help="class size for the Dask run (default: --compare)")
     parser.add_argument("--no-dask", dest="dask", action="store_false", help="skip the Dask LocalCluster run")
     parser.add_argument("--nbgrader", action="store_true", help="also time nbgrader (installs it in a throwaway venv)")
     args = parser.parse_args()
@@ -383,23 +384,33 @@ def main() -> int:
                 print(line(f"batch N={compare} {name} workers", figures))
             default = runs[-1][0]  # the zygote when it is compared, else cold
             warm_default = default == "zygote"
-            if args.dask:
-                try:
-                    figures = dask_batch(classes[compare][0], work / slug / f"out-dask-{compare}", slug, warm=warm_default)
-                    per_sub["dask"] = figures["wall"] / max(1, figures["n"])
-                    print(line(f"Dask LocalCluster 2x1 N={compare}", figures)
-                          + f"  (cluster start {figures['cluster start']:.1f} s)")
-                    print(f"  Dask / local ({default}): {per_sub['dask'] / per_sub[default]:.2f}x")
-                except ImportError as exc:
-                    print(f"  Dask: skipped ({exc})")
-            if len(runs) == 2 and default in per_sub:
+            if len(runs) == 2:
                 print(f"  cold / zygote: {per_sub['cold'] / per_sub['zygote']:.2f}x")
             # Scaling with the default launcher.
+            local_at = {compare: per_sub[default]}
             for size in sizes:
                 if size == compare:
                     continue
                 figures = run_batch(classes[size][0], work / slug / f"out-{size}", slug, warm=warm_default, workers=workers)
+                local_at[size] = figures["wall"] / max(1, figures["n"])
                 print(line(f"batch N={size} {default} workers", figures))
+            if args.dask:
+                size = args.dask_size or compare
+                if size not in classes:
+                    classes[size] = build_class(work / slug / str(size), slug, size)
+                if size not in local_at:
+                    figures = run_batch(classes[size][0], work / slug / f"out-{size}", slug, warm=warm_default,
+                                        workers=2)
+                    local_at[size] = figures["wall"] / max(1, figures["n"])
+                    print(line(f"batch N={size} {default} workers", figures))
+                try:
+                    figures = dask_batch(classes[size][0], work / slug / f"out-dask-{size}", slug, warm=warm_default)
+                    per_sub["dask"] = figures["wall"] / max(1, figures["n"])
+                    print(line(f"Dask LocalCluster 2x1 N={size}", figures)
+                          + f"  (cluster start {figures['cluster start']:.1f} s)")
+                    print(f"  Dask / local ({default}) on the same {size}: {per_sub['dask'] / local_at[size]:.2f}x")
+                except ImportError as exc:
+                    print(f"  Dask: skipped ({exc})")
             if args.floor:
                 seconds, session, passed, ran = floor(slug, args.floor)
                 per_core = seconds / cores
