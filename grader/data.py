@@ -17,8 +17,10 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # torch is imported where tensors are made (load_mnist), not by importing this module
+    import torch
 
 ENV_VAR = "GRADER_DATA_DIR"
 # Where --download puts the data when no folder is configured.
@@ -81,6 +83,7 @@ def load_mnist(root: str | Path, train: bool, download: bool = False) -> tuple[t
 
     Cached: a batch grades many submissions in one process. Callers must not modify the tensors.
     """
+    import torch
     from torchvision.datasets import MNIST  # importing torchvision takes a while: only when needed
 
     split = "training" if train else "test"

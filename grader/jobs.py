@@ -212,18 +212,22 @@ class ProcessPool(Executor):
     Its processes are spawned, never forked: the coordinator may have loaded torch, which does
     not survive a fork, and a forked child would inherit whatever the coordinator holds."""
 
-    def __init__(self, workers: int = 0) -> None:
+    def __init__(self, workers: int = 0, *, warm: bool | None = None) -> None:
+        """`warm`: its processes fork workers from a zygote (True) or start them cold (False),
+        unless $GRADER_WARM_WORKERS says otherwise; None: as that variable says."""
         import multiprocessing
 
         self.workers = workers or max(1, os.cpu_count() or 1)
+        self.warm = warm
         self._context = multiprocessing.get_context("spawn")
         self._pool = self._make()
 
     def _make(self) -> Executor:
         from concurrent.futures import ProcessPoolExecutor
 
+        threads = max(1, (os.cpu_count() or 1) // self.workers)
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context,
-                                   initializer=_die_with_parent, initargs=(os.getpid(),))
+                                   initializer=_start_grading_process, initargs=(os.getpid(), threads, self.warm))
 
     @property
     def _max_workers(self) -> int:
@@ -238,6 +242,28 @@ class ProcessPool(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def _start_grading_process(parent: int, threads: int, warm: bool | None = None) -> None:
+    """A pool process: dies with its parent, and its torch uses its part of the cores (processes
+    x threads ~ cores; each sandboxed worker uses one thread). Set before torch is imported.
+    With `warm` set, its workers start as the pool asked (`choose_launcher`)."""
+    _die_with_parent(parent)
+    choose_launcher(warm)
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, str(threads))
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+
+
+def choose_launcher(warm: bool | None) -> None:
+    """How this grading process starts sandboxed workers: `warm` True forks them from a zygote
+    unless $GRADER_WARM_WORKERS=0 opts out; False starts them cold whatever it says; None
+    leaves it to the variable (cold unless it is 1)."""
+    if warm is True:
+        os.environ.setdefault("GRADER_WARM_WORKERS", "1")
+    elif warm is False:
+        os.environ["GRADER_WARM_WORKERS"] = "0"
 
 
 def _die_with_parent(parent: int) -> None:

@@ -14,13 +14,11 @@ from grader.assignment import Assignment, AssignmentError, find_course_root, lis
 from grader.data import DataConfig
 from grader.extract import ExtractError, NotebookError, extract, read_notebook
 from grader.intake import IntakeError, Submission, read_submission
-from grader.candidates import best_candidates, code_views
 from grader.report.sanitize import sanitize
 from grader.results import GradeResult, Problem
 from grader.run import launcher as launchers
 from grader.run.launcher import WorkerLauncher
 from grader.run.sandbox import SandboxLimits, SandboxPolicy, SandboxUnavailable
-from grader.run.session import run_tests
 from grader.score import score_exercises, total
 
 
@@ -121,6 +119,10 @@ def grade_submission(submission: Submission, spec: Assignment, *, hidden: bool =
     launcher = launcher or launchers.default_launcher()
     if isinstance(launcher, launchers.ZygoteLauncher):
         launcher.warm(policy)  # the zygote imports torch while the submission is extracted
+    # Imported here, after the zygote started: they bring torch and pytest into this process
+    # (seconds of a cold start, spent while the zygote imports torch in its sandbox).
+    from grader.candidates import best_candidates, code_views
+    from grader.run.session import run_tests
     base = dict(student=submission.student, assignment=spec.slug, submission=submission.filename,
                 hidden_included=hidden, seed=seed, assignment_source=assignment_source)
     try:

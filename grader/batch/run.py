@@ -56,6 +56,12 @@ class Options:
     sandbox: bool = True
     data: DataConfig = field(default_factory=DataConfig)
     progress: bool | None = None  # None: a bar when stdout is a terminal
+    # A Dask scheduler's address (tcp://HOST:8786): grade there instead of in local processes.
+    cluster: str | None = None
+    # True (--warm-workers): workers forked from a warm zygote where the full sandbox allows it
+    # (unless $GRADER_WARM_WORKERS=0); False (--cold-workers): started cold; None: as
+    # $GRADER_WARM_WORKERS says (cold unless it is 1).
+    warm: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,7 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
                 counts[outcome.status] = counts.get(outcome.status, 0) + 1
                 bar.advance(outcome)
 
-            pool = executor or (ProcessPool(options.workers) if jobs else None)
+            pool = executor or (_executor(options) if jobs else None)
             try:
                 waiting = (replace(job, data=kept(Path(out), job.label), label="") for job in jobs)
                 for _ in grade_many(waiting, pool, course, on_done=done):
@@ -148,6 +154,18 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
                    could_not_grade=written.could_not_grade, grader_failed=written.grader_failed,
                    students=written.students, problems=written.problems, seconds=time.monotonic() - started,
                    out=Path(out), replies_written=replies[0], replies_sent=replies[1])
+
+
+def _executor(options: Options) -> Any:
+    """A pool of local grading processes, or with `cluster` a Dask cluster's workers."""
+    if not options.cluster:
+        return ProcessPool(options.workers, warm=options.warm)
+    from grader.cluster import ClusterError, DaskExecutor
+
+    try:
+        return DaskExecutor(options.cluster, warm=options.warm)
+    except ClusterError as exc:
+        raise BatchError(str(exc)) from None
 
 
 def keep(out: Path, data: bytes, sha256: str) -> Path:

@@ -46,6 +46,10 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 # releases a lock when its holder dies, however it dies.
 UID_BASE, UID_SPAN = 61000, 4000
 UID_LOCKS = Path("/run/torch-grader/uids")
+# Every sandbox gets the same CPU share (cgroup v1 cpu.shares, v2 cpu.weight; both are the
+# kernel's defaults): CPU time is divided between sandboxes, not between their processes, so a
+# submission that starts many busy processes cannot starve the others graded beside it.
+CPU_SHARES, CPU_WEIGHT = 1024, 100
 _cgroup_ids = itertools.count()
 
 
@@ -169,16 +173,23 @@ class _Cgroup:
         if swap.exists():  # without it, a sandbox could page out instead of being limited
             swap.write_text(limit)
         (pids / "pids.max").write_text(str(limits.processes))
-        return cls([memory, pids])
+        paths = [memory, pids]
+        cpu = CGROUP_ROOT / "cpu"
+        if (cpu / "cpu.shares").exists():  # a fair share, not a wall: absent, the sandbox still holds
+            (cpu / "grader" / name).mkdir(parents=True, exist_ok=True)
+            (cpu / "grader" / name / "cpu.shares").write_text(str(CPU_SHARES))
+            paths.append(cpu / "grader" / name)
+        return cls(paths)
 
     @classmethod
     def _create_v2(cls, name: str, limits: SandboxLimits) -> _Cgroup:
         """The unified hierarchy: one cgroup with both controllers, enabled from the root down."""
         base = CGROUP_ROOT / "grader"
         base.mkdir(exist_ok=True)
+        fair = "cpu" in (CGROUP_ROOT / "cgroup.controllers").read_text().split()
         for parent in (CGROUP_ROOT, base):
             enabled = (parent / "cgroup.subtree_control").read_text().split()
-            missing = [c for c in ("memory", "pids") if c not in enabled]
+            missing = [c for c in ("memory", "pids", *(("cpu",) if fair else ())) if c not in enabled]
             if missing:
                 (parent / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in missing))
         path = base / name
@@ -187,6 +198,8 @@ class _Cgroup:
         if (path / "memory.swap.max").exists():
             (path / "memory.swap.max").write_text("0")
         (path / "pids.max").write_text(str(limits.processes))
+        if (path / "cpu.weight").exists():
+            (path / "cpu.weight").write_text(str(CPU_WEIGHT))
         return cls([path], version=2)
 
     def oom_killed(self) -> bool:

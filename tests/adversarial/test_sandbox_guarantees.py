@@ -139,3 +139,26 @@ def test_the_result_names_the_sandbox_it_ran_in(tmp_path, needs_sandbox):
     module.write_text("def honest(x):\n    return 2 * x\n")
     result = grade_file(module, assignment="fortress", course=COURSE)
     assert result.score == 1 and "bubblewrap" in result.sandbox and "seccomp" in result.sandbox
+
+
+def test_each_sandbox_has_an_equal_cpu_share_of_its_own_so_parallel_submissions_cannot_starve_each_other(needs_sandbox):
+    if not sandbox.is_root() or not sandbox.cgroups_writable():
+        pytest.fail("CPU shares are per sandbox when the grader runs as root on Linux (cgroups)")
+    boxes = [sandbox.Sandbox(sandbox.SandboxLimits()), sandbox.Sandbox(sandbox.SandboxLimits())]
+    try:
+        for box in boxes:
+            box.allocate()
+        shares = []
+        for box in boxes:
+            if box.cgroup.version == 2:
+                share = [p / "cpu.weight" for p in box.cgroup.paths if (p / "cpu.weight").exists()]
+            else:
+                share = [p / "cpu.shares" for p in box.cgroup.paths if (p / "cpu.shares").exists()]
+            assert len(share) == 1, "a sandbox's processes join a CPU cgroup of their own"
+            shares.append((share[0].parent, share[0].read_text().strip()))
+        assert shares[0][0] != shares[1][0] and shares[0][1] == shares[1][1]
+        assert shares[0][1] == str(sandbox.CPU_WEIGHT if boxes[0].cgroup.version == 2 else sandbox.CPU_SHARES)
+    finally:
+        for box in boxes:
+            box.close()
+    assert not any(folder.exists() for folder, _ in shares)  # removed with the sandbox

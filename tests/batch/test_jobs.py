@@ -101,3 +101,23 @@ def test_a_pool_that_cannot_be_rebuilt_fails_what_it_held_and_stops(tmp_path):
     with ProcessPoolExecutor(1) as pool:
         outcomes = list(grade_many(jobs, pool, tmp_path, run=fake_run))
     assert len(outcomes) == len(jobs) and all(o.status == GRADER_FAILED for o in outcomes)
+
+
+@pytest.mark.parametrize("env, warm, expected", [
+    (None, True, "1"), ("0", True, "0"),   # a batch forks warm workers unless the variable opts out
+    ("1", False, "0"), (None, False, "0"),  # --cold-workers wins over the variable
+    (None, None, None), ("1", None, "1"),   # other pools leave it to the variable
+])
+def test_a_grading_process_starts_workers_as_its_pool_and_the_environment_say(monkeypatch, env, warm, expected):
+    import os
+
+    from grader.jobs import choose_launcher
+    from grader.run.launcher import ColdLauncher, ZygoteLauncher, default_launcher
+
+    if env is None:
+        monkeypatch.delenv("GRADER_WARM_WORKERS", raising=False)
+    else:
+        monkeypatch.setenv("GRADER_WARM_WORKERS", env)
+    choose_launcher(warm)
+    assert os.environ.get("GRADER_WARM_WORKERS") == expected
+    assert isinstance(default_launcher(), ZygoteLauncher if expected == "1" else ColdLauncher)

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 import torch
 
-from grader import cli, data
+from grader import cli, data, jobs
 from grader.assignment import load_assignment
 from grader.data import DataConfig, DataUnavailable, load_mnist, mnist_splits
 from grader.jobs import COULD_NOT_GRADE, GradeOutcome
@@ -105,7 +105,7 @@ def test_grade_local_passes_data_dir_and_download_on(monkeypatch, tmp_path):
         return GradeOutcome(job.key, COULD_NOT_GRADE, None, "stop here")
 
     (tmp_path / "x.py").write_text("def f():\n    return 1\n")
-    monkeypatch.setattr(cli, "grade_job", fake_grade_job)
+    monkeypatch.setattr(jobs, "grade_job", fake_grade_job)  # the CLI imports it when it grades
     code = cli.main(["local", str(tmp_path / "x.py"), "--assignment", "tp1", "--data-dir", str(tmp_path), "--download"])
     assert code == cli.EXIT_CANNOT_GRADE
     assert seen["data"] == DataConfig(tmp_path.resolve(), True)
