@@ -103,7 +103,7 @@ def batch(inbox: Path, *, out: Path | None = None, assignment: str | None = None
           workers: int = 0, deadline: str | None = None, late: str | None = None, count: str = "latest",
           regrade: bool = False, send: bool = False, smtp_config: Path | None = None, course: Path | None = None,
           sandbox: bool = True, data_dir: Path | None = None, cluster: str | None = None,
-          warm: bool | None = None) -> int:
+          warm: bool | None = True) -> int:
     """Grade a mailbox (or a folder of saved submissions) into a folder of reports and gradebooks."""
     from grader.batch.run import BatchError, Options, batch as run_batch, parse_deadline
     from grader.cluster import cluster_address
@@ -214,11 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, metavar="DIR", help=f"data sets folder (default: ${ENV_VAR})")
     p.add_argument("--cluster", metavar="tcp://HOST:8786",
                    help="grade on this Dask scheduler's workers (default: $GRADER_CLUSTER, else local processes)")
-    p.add_argument("--warm-workers", dest="warm", action="store_true", default=None,
-                   help="fork each sandboxed worker from a warm zygote (~4x faster per submission; "
-                        "also GRADER_WARM_WORKERS=1)")
+    p.add_argument("--warm-workers", dest="warm", action="store_true", default=True,
+                   help="fork each sandboxed worker from a warm zygote where the full sandbox allows it, "
+                        "~4x faster per submission (the default; GRADER_WARM_WORKERS=0 opts out)")
     p.add_argument("--cold-workers", dest="warm", action="store_false",
-                   help="start each sandboxed worker cold, whatever GRADER_WARM_WORKERS says (the default)")
+                   help="start each sandboxed worker cold (exec, then import torch)")
 
     p = verbs.add_parser("assign", help="make the starter notebook from a solution notebook")
     p.add_argument("solution", type=Path, help="notebook with ### BEGIN SOLUTION / ### END SOLUTION regions")

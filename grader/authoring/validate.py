@@ -123,7 +123,9 @@ def validate(course: Path, slugs: Iterable[str], *, seeds: int = 3, jobs: int = 
         checks.append(check)
         progress(check)
 
-    with ProcessPool(max(1, jobs)) as pool:
+    # Workers forked from a warm zygote (where the full sandbox allows it): the proof grades
+    # hundreds of submissions, and forked workers pass the same attack suite as cold ones.
+    with ProcessPool(max(1, jobs), warm=True) as pool:
         for slug in slugs:
             spec = load_assignment(course, slug)
             started = time.monotonic()
