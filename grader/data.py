@@ -106,6 +106,8 @@ def load_mnist(root: str | Path, train: bool, download: bool = False) -> tuple[t
 
 def _idx(path: Path, magic: int, dims: int) -> torch.Tensor:
     """An IDX file (gzip): big-endian magic, `dims` sizes, then unsigned bytes."""
+    import torch
+
     try:
         data = gzip.decompress(path.read_bytes())
     except (OSError, EOFError) as exc:
@@ -124,6 +126,8 @@ def _idx(path: Path, magic: int, dims: int) -> torch.Tensor:
 def load_idx_gz(root: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """One split of an MNIST root in torchvision's raw layout with gzip files (as published):
     (images uint8 (N, 28, 28), labels int64 (N,)). torchvision itself reads only unpacked files."""
+    import torch
+
     prefix = "train" if train else "t10k"
     raw = Path(root) / "MNIST" / "raw"
     images = _idx(raw / f"{prefix}-images-idx3-ubyte.gz", 2051, 3)
