@@ -165,7 +165,9 @@ def test_an_attachment_of_hundreds_of_mb_is_refused_with_bounded_memory(tmp_path
                          check=True, cwd=root, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}).stdout
     names, refused, peak_mb = out.rsplit(" ", 2)[0], out.split()[-2], int(out.split()[-1])
     assert "['tp1.py']" in names and refused == "True"
-    assert peak_mb < 250, f"reading a 400 MB mail peaked at {peak_mb} MB"
+    # Parsing is bounded to the first 64 MB of a message (a few times that in Python objects);
+    # reading this mail whole would hold its 300 MB and the decoded attachment, well over 500 MB.
+    assert peak_mb < 400, f"reading a 300 MB mail peaked at {peak_mb} MB"
 
 
 def test_a_body_that_is_not_utf8_is_read_with_a_note(tmp_path):
