@@ -104,11 +104,32 @@ def fresh_filesystems(tmpfs_bytes: int) -> None:
         if os.path.exists(path):
             mount(path, path, None, MS_BIND | MS_REC)
             mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    needed = _python_paths()
     for path in ("/tmp", "/dev/shm", HOME):
+        # What the worker imports may live below (a checkout in /tmp): held open before the empty
+        # tmpfs hides it, then bound back read-only on top, as bubblewrap's order does for a cold one.
+        hidden = [p for p in needed if p == path or p.startswith(path + "/")]
+        held = [os.open(p, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for p in hidden]
         mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_bytes},mode=1777")
+        for target, fd in zip(hidden, held):
+            os.makedirs(target, mode=0o755, exist_ok=True)
+            mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
+            mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+            os.close(fd)
     if os.path.isdir("/dev/pts"):  # ptys of its own (bwrap's --dev links /dev/ptmx to pts/ptmx)
         mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
     os.chdir(HOME)
+
+
+def _python_paths() -> list[str]:
+    """The folders a worker imports from (the same that bubblewrap binds: sandbox.bwrap_argv)."""
+    import sys
+
+    import grader
+
+    paths = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, os.path.dirname(grader.__file__),
+                                           os.path.dirname(os.path.realpath(sys.executable)))}
+    return sorted(p for p in paths if os.path.isdir(p))
 
 
 def only_descriptors(sock_fd: int, output_fd: int) -> int:

@@ -81,7 +81,7 @@ def _read_exact(fd: int, size: int) -> bytes:
 
 def _worker(sock_fd: int) -> None:
     """The worker proper, already confined."""
-    from grader.run import confine
+    from grader.run import confine, environment
     from grader.run.worker import Worker
 
     import numpy as np
@@ -90,6 +90,7 @@ def _worker(sock_fd: int) -> None:
         confine.set_dumpable()
         confine.set_parent_death_signal(signal.SIGKILL)
         np.random.seed()  # the zygote's legacy numpy state is shared by every fork: not a worker's
+        environment.prepare()  # as a cold worker: matplotlib headless, CUDA-written code on the CPU
         _say(sock_fd, READY)
     except BaseException:  # noqa: BLE001 - fail closed, whatever went wrong
         os._exit(CONFINE_FAILED)

@@ -114,10 +114,12 @@ def test_a_grading_process_starts_workers_as_its_pool_and_the_environment_say(mo
     from grader.jobs import choose_launcher
     from grader.run.launcher import ColdLauncher, ZygoteLauncher, default_launcher
 
+    # Set first, then removed: monkeypatch then restores what was there before, even when the
+    # variable was unset (a bare delenv of an unset variable records nothing, and what
+    # choose_launcher writes would leak into every later test).
+    monkeypatch.setenv("GRADER_WARM_WORKERS", env or "")
     if env is None:
-        monkeypatch.delenv("GRADER_WARM_WORKERS", raising=False)
-    else:
-        monkeypatch.setenv("GRADER_WARM_WORKERS", env)
+        monkeypatch.delenv("GRADER_WARM_WORKERS")
     choose_launcher(warm)
     assert os.environ.get("GRADER_WARM_WORKERS") == expected
     assert isinstance(default_launcher(), ZygoteLauncher if expected == "1" else ColdLauncher)
