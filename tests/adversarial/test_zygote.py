@@ -75,6 +75,15 @@ def grow(mb):
 def matmul(n):
     import torch
     return float((torch.ones(n, n) @ torch.ones(n, n)).sum()), torch.get_num_threads()
+
+
+def course_environment():
+    import matplotlib
+    import matplotlib.pyplot as plt  # imported here, after the fork: not from the zygote's memory
+    import torch
+    plt.plot([0, 1], [1, 0])
+    plt.close("all")
+    return matplotlib.get_backend(), torch.zeros(2, device="cuda").device.type
 '''
 
 
@@ -224,6 +233,12 @@ def test_workers_start_cold_where_the_zygote_cannot_be_used(tmp_path, monkeypatc
     finally:
         worker._runtime.close()
         lenient.close()
+
+
+def test_a_forked_worker_gets_the_course_environment_as_a_cold_one_does(tmp_path, zygote):
+    """Headless matplotlib imported after the fork, and CUDA-written code run on the CPU."""
+    backend, device = student(tmp_path, zygote).course_environment()
+    assert backend.lower() == "agg" and device == "cpu"
 
 
 def test_honest_training_with_a_dataloader_in_a_forked_worker_is_never_killed(tmp_path, zygote):
