@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 _jobs: dict[int, Callable[[], None]] = {}
+_last: list[Callable[[], None]] = []  # sweeps that run after every job (`register_last`)
 _ids = itertools.count(1)
 _installed: dict[int, Any] = {}
 _at_exit: list[Any] = []
@@ -32,6 +33,14 @@ def register(job: Callable[[], None]) -> int:
     token = next(_ids)
     _jobs[token] = job
     return token
+
+
+def register_last(job: Callable[[], None]) -> None:
+    """Run `job` after every registered cleanup, each time they run: a sweep for what an
+    interrupted or failed cleanup left (it must be safe to run when there is nothing to do)."""
+    _install()
+    if job not in _last:
+        _last.append(job)
 
 
 def unregister(token: int | None) -> None:
@@ -49,6 +58,11 @@ def run_all() -> None:
         try:
             job()
         except BaseException:  # noqa: BLE001 - cleanup goes on whatever one job does
+            pass
+    for sweep in list(_last):
+        try:
+            sweep()
+        except BaseException:  # noqa: BLE001 - as above
             pass
 
 

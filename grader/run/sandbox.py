@@ -154,6 +154,25 @@ def _syscall_filter(path: Path) -> Path:
     return path
 
 
+# Every cgroup folder this process made and has not yet removed, recorded before it is made: a
+# signal that lands mid-creation, or a removal that failed (a task slow to die on a loaded
+# machine), leaves it here, and the sweep at exit or on a signal removes it.
+_made: set[Path] = set()
+
+
+def _sweep_cgroups(wait_s: float = 5.0) -> None:
+    """Kill whatever is left in the cgroups this process made and remove them (deepest first)."""
+    leftovers = sorted(_made, key=lambda p: len(p.parts), reverse=True)
+    if leftovers:
+        _Cgroup(leftovers).remove(wait_s)
+
+
+def _mkdir(path: Path) -> None:
+    _made.add(path)
+    cleanup.register_last(_sweep_cgroups)
+    path.mkdir(parents=True, exist_ok=True)
+
+
 @dataclass
 class _Cgroup:
     paths: list[Path]
@@ -166,7 +185,7 @@ class _Cgroup:
         memory = CGROUP_ROOT / "memory" / "grader" / name
         pids = CGROUP_ROOT / "pids" / "grader" / name
         for path in (memory, pids):
-            path.mkdir(parents=True, exist_ok=True)
+            _mkdir(path)
         limit = str(limits.memory_mb * 1024 * 1024)
         (memory / "memory.limit_in_bytes").write_text(limit)
         swap = memory / "memory.memsw.limit_in_bytes"
@@ -176,7 +195,7 @@ class _Cgroup:
         paths = [memory, pids]
         cpu = CGROUP_ROOT / "cpu"
         if (cpu / "cpu.shares").exists():  # a fair share, not a wall: absent, the sandbox still holds
-            (cpu / "grader" / name).mkdir(parents=True, exist_ok=True)
+            _mkdir(cpu / "grader" / name)
             (cpu / "grader" / name / "cpu.shares").write_text(str(CPU_SHARES))
             paths.append(cpu / "grader" / name)
         return cls(paths)
@@ -193,7 +212,7 @@ class _Cgroup:
             if missing:
                 (parent / "cgroup.subtree_control").write_text(" ".join(f"+{c}" for c in missing))
         path = base / name
-        path.mkdir(exist_ok=True)
+        _mkdir(path)
         (path / "memory.max").write_text(str(limits.memory_mb << 20))
         if (path / "memory.swap.max").exists():
             (path / "memory.swap.max").write_text("0")
@@ -218,7 +237,7 @@ class _Cgroup:
         except OSError:
             return False
 
-    def kill_all(self) -> None:
+    def kill_all(self, wait_s: float = 15.0) -> None:
         """SIGKILL every task in the sandbox, however it was forked or detached."""
         kill = self.paths[0] / "cgroup.kill"
         if self.version == 2 and kill.exists():
@@ -227,7 +246,7 @@ class _Cgroup:
             except OSError:
                 pass
         # Time-based, not a count of tries: on a loaded machine a large process takes a while to go.
-        give_up = time.monotonic() + 15
+        give_up = time.monotonic() + wait_s
         while time.monotonic() < give_up:
             pids = set()
             for path in self.paths:
@@ -244,20 +263,24 @@ class _Cgroup:
                     pass
             time.sleep(0.02)
 
-    def remove(self) -> None:
-        self.kill_all()
-        give_up = time.monotonic() + 15
+    def remove(self, wait_s: float = 15.0) -> None:
+        """Kill its tasks and remove its folders. One that will not go stays recorded in `_made`
+        and is tried again by the sweep at exit."""
+        self.kill_all(wait_s)
+        give_up = time.monotonic() + wait_s
         for path in self.paths:
             while True:
                 try:
                     path.rmdir()
-                    break
                 except FileNotFoundError:
-                    break
+                    pass
                 except OSError:
                     if time.monotonic() > give_up:
                         break
                     time.sleep(0.02)
+                    continue
+                _made.discard(path)
+                break
 
 
 def _uid_lock_dir() -> Path:

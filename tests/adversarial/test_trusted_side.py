@@ -200,6 +200,24 @@ def test_a_grading_stopped_by_sigterm_leaves_no_folder_and_no_cgroup(tmp_path):
     assert _cgroups_of(proc.pid) == []
 
 
+def test_a_cgroup_left_by_an_interrupted_or_failed_cleanup_is_swept_at_exit(tmp_path):
+    """However a sandbox's own cleanup was cut short (a signal while its cgroup was being made,
+    a removal that gave up), the folders this process made are swept when it exits."""
+    if not sandbox.cgroups_writable():
+        pytest.fail("run as root on Linux: the guarantee is about the sandbox's cgroups")
+    script = ("import os, sys\n"
+              "from grader.run import sandbox\n"
+              "group = sandbox._Cgroup.create(f'{os.getpid()}-1-abandoned', sandbox.SandboxLimits())\n"
+              "assert all(p.is_dir() for p in group.paths)\n"
+              "print(os.getpid(), flush=True)\n"
+              "os.kill(os.getpid(), int(sys.argv[1])) if len(sys.argv) > 1 else None\n")
+    for how in ([], [str(int(signal.SIGTERM))]):
+        done = subprocess.run([sys.executable, "-c", script, *how], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                              capture_output=True, text=True, timeout=60)
+        assert done.stdout.strip(), done.stderr
+        assert _cgroups_of(int(done.stdout.split()[0])) == [], how
+
+
 # ---------------------------------------------------------------- class 9: graders side by side
 
 UID_PROBE = textwrap.dedent('''\
