@@ -170,6 +170,8 @@ class StudentRuntime:
     starts: int = 0
     # Per-test limit for one call, set by the test runner from the test's `time_limit` marker.
     call_limit: float | None = None
+    # The exercise of the test now running, set by the test runner (see `_overtime`).
+    exercise: str = ""
     # Per-test sandbox limits (the `sandbox_limits` marker): a worker started with other limits
     # is replaced before the test's first call.
     sandbox_overrides: dict[str, Any] = field(default_factory=dict)
@@ -183,6 +185,11 @@ class StudentRuntime:
     _skipped: set[int] = field(default_factory=set)
     # Whether the current worker has run any student code: from then on it speaks for the student.
     _student_ran: bool = False
+    # Hung code costs its exercise, not the whole class's grading time: once a call of an
+    # exercise is stopped at its limit, the exercise's later calls share one more limit (seconds
+    # left, by exercise). Correct code never gets here; code that hangs on one input and not
+    # another still has a whole limit for the rest of its tests.
+    _overtime: dict[str, float] = field(default_factory=dict)
 
     @property
     def log(self) -> Path:
@@ -375,6 +382,12 @@ class StudentRuntime:
         budget = self.remaining()
         if budget <= 0:
             raise CallTimeout(f"{what} was not run: the submission used up its time budget")
+        exercise, overtime = self.exercise, self._overtime.get(self.exercise)
+        if overtime is not None:
+            if overtime <= 0:
+                raise CallTimeout(f"{what} was not run: code of {exercise} was already stopped at its time limit, "
+                                  "and the extra time its other tests share is used up")
+            limit = min(limit, overtime)
         blobs: list[bytes] = []
         payload = dict(fields)
         if op in ("call", "callmethod", "helper"):
@@ -383,13 +396,23 @@ class StudentRuntime:
         for key in ("target", "key"):
             if key in payload:
                 payload[key] = wire.encode(payload[key], blobs, self._ref)
+        started = time.monotonic()
         try:
             return self._raw(op, min(limit, budget), blobs, what=what, max_reply_bytes=max_reply_bytes, **payload)
         except CallTimeout as exc:
-            raise CallTimeout(f"{what} {exc}" if budget >= limit else
-                              f"{what} {exc}: the submission's time budget ran out") from None
+            if overtime is None and budget >= limit and exercise:
+                self._overtime[exercise] = limit  # stopped at its own limit: one more, to share
+            if budget < limit:
+                raise CallTimeout(f"{what} {exc}: the submission's time budget ran out") from None
+            if overtime is not None:
+                raise CallTimeout(f"{what} was stopped: code of {exercise} was already stopped at its time limit, "
+                                  "and its later calls share one more limit, now used up") from None
+            raise CallTimeout(f"{what} {exc}") from None
         except (WorkerDied, ProtocolViolation) as exc:
             raise type(exc)(f"while running {what}, {exc.message}") from None
+        finally:
+            if overtime is not None:
+                self._overtime[exercise] = overtime - (time.monotonic() - started)
 
 
 def _text(value: Any, limit: int = 20_000) -> str:

@@ -123,6 +123,8 @@ class GradingPlugin:
         """The student's code, loaded in the worker and seeded for this test."""
         marker = request.node.get_closest_marker("time_limit")
         self.runtime.call_limit = float(marker.args[0]) if marker else None
+        meta = self.metas.get(request.node.nodeid)
+        self.runtime.exercise = meta.exercise if meta else ""
         limits = request.node.get_closest_marker("sandbox_limits")
         self.runtime.sandbox_overrides = dict(limits.kwargs) if limits else {}
         module = StudentModule(self.runtime)

@@ -188,3 +188,30 @@ def test_the_graders_environment_does_not_reach_student_code(student, monkeypatc
     assert student.env("GRADER_SMTP_PASSWORD") is None
     assert student.env("HOME") == "/home/student"
     assert os.environ["GRADER_SMTP_PASSWORD"] == "hunter2"
+
+
+HANGS_ON_BIG = "def count(n):\n    while n > 100:\n        pass\n    return n\n\ndef other():\n    return 7\n"
+
+
+def test_hung_code_costs_its_exercise_one_more_limit_at_most_and_other_exercises_nothing(tmp_path):
+    """After a call of an exercise is stopped at its limit, that exercise's later calls share one
+    more limit: code that hangs on one input still passes its other calls, code that hangs on every
+    call stops costing time, and another exercise keeps its full limits."""
+    student = load(tmp_path, HANGS_ON_BIG)
+    runtime = student._runtime
+    try:
+        runtime.exercise = "count"
+        student.other()  # the worker's start-up is not a call's time
+        with pytest.raises(CallTimeout, match="longer than 3 s"):
+            student.count(1000)
+        assert student.count(5) == 5  # another input: still runs, within the shared extra limit
+        with pytest.raises(CallTimeout, match="share one more limit, now used up"):
+            student.count(2000)  # stopped when the shared limit (3 s) is used up
+        with pytest.raises(CallTimeout, match="was not run: code of count was already stopped"):
+            student.count(3)  # nothing left of it: not run at all
+        runtime.exercise = "other"
+        assert student.other() == 7
+        with pytest.raises(CallTimeout, match="longer than 3 s"):
+            student.count(1000)  # a call in another exercise's test has its own whole limit
+    finally:
+        runtime.close()
