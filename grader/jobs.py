@@ -27,12 +27,15 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from grader.assignment import Assignment, AssignmentError, load_assignment
 from grader.data import DataConfig
 from grader.intake import IntakeError, read_bytes
 from grader.results import GradeResult
+
+if TYPE_CHECKING:
+    from grader.report.plots import Figure
 
 OutcomeStatus = Literal["graded", "could not grade", "grader failed"]
 GRADED, COULD_NOT_GRADE, GRADER_FAILED = "graded", "could not grade", "grader failed"
@@ -89,6 +92,8 @@ class GradeJob:
     sandbox: bool = True
     # Also return what each check compared with its bounds (calibration; never for students).
     measures: bool = False
+    # Draw the report's figures where the job is graded (GradeOutcome.figures).
+    figures: bool = False
     # Where the choice of assignment came from, for the report (grader.pipeline.choose_assignment).
     assignment_source: str = field(default="named by the instructor", compare=False)
     # Free labels for the caller (e.g. the validate check and seed); not part of the key.
@@ -138,6 +143,9 @@ class GradeOutcome:
     grader_version: str = ""
     assignment_digest: str = ""
     label: str = field(default="", compare=False)
+    # When the job asked for them: the report's figures, drawn where it was graded, by artifact
+    # key (grader.report.view.prerender): a batch's reports embed them without drawing again.
+    figures: dict[str, Figure] = field(default_factory=dict, compare=False, repr=False)
     # When the job asked for them: {test: ((check, value, low, high), ...)}. Hidden thresholds.
     measures: dict[str, tuple[tuple[str, float, float, float], ...]] = field(default_factory=dict, compare=False)
 
@@ -161,10 +169,12 @@ def grade_job(job: GradeJob, course: Path) -> GradeOutcome:
 
     sink: dict = {}
 
-    def outcome(status: OutcomeStatus, result: GradeResult | None, message: str, digest: str = "") -> GradeOutcome:
+    def outcome(status: OutcomeStatus, result: GradeResult | None, message: str, digest: str = "",
+                visibility: str = "") -> GradeOutcome:
         measured = {test: tuple((m.what, m.value, m.low, m.high) for m in checks) for test, checks in sink.items()}
+        figures = _figures(result, visibility) if job.figures and result is not None else {}
         return GradeOutcome(job.key, status, result, message, started, time.monotonic() - clock,
-                            socket.gethostname(), grader_version(), digest, job.label, measured)
+                            socket.gethostname(), grader_version(), digest, job.label, figures, measured)
 
     try:
         try:
@@ -191,13 +201,23 @@ def grade_job(job: GradeJob, course: Path) -> GradeOutcome:
         except (IntakeError, GradingError) as exc:
             return outcome(COULD_NOT_GRADE, None, str(exc), digest)
         if result.grader_error:
-            return outcome(GRADER_FAILED, result, result.grader_error, digest)
-        return outcome(GRADED, result, "", digest)
+            return outcome(GRADER_FAILED, result, result.grader_error, digest, spec.hidden_visibility)
+        return outcome(GRADED, result, "", digest, spec.hidden_visibility)
     except Exception as exc:  # a grader bug: a value that blames the grader, never an escape
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         at = f", at {Path(where.filename).name}:{where.lineno}" if where else ""
         return outcome(GRADER_FAILED, None, f"The grader failed ({type(exc).__name__}: {exc}{at}); "
                        "the submission was not graded and is not at fault.")
+
+
+def _figures(result: GradeResult, visibility: str) -> dict[str, Figure]:
+    """The report's figures for `result`, drawn here; none (drawn later) if drawing fails."""
+    try:
+        from grader.report.view import prerender
+
+        return prerender(result, visibility)
+    except Exception:  # noqa: BLE001 - a figure is never worth an outcome; the report draws it
+        return {}
 
 
 def _crashed(job: GradeJob, exc: BaseException) -> GradeOutcome:

@@ -16,6 +16,7 @@ from grader.batch import gradebook, views
 from grader.batch.dashboard import Entry, Issue, write_dashboard
 from grader.batch.state import Attempt, State
 from grader.report import fmt_score, write_html, write_json
+from grader.report.artifacts import figure_store
 from grader.results import GradeResult, Problem
 
 
@@ -60,6 +61,13 @@ def _unreadable(attempt: Attempt, message: str, status: str) -> GradeResult:
 
 def write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster: Any,
                   options: Any) -> Written:
+    # Figures drawn by the grading processes (or for an earlier run's reports) are embedded, not drawn again.
+    with figure_store(state):
+        return _write_outputs(state, out, specs, roster, options)
+
+
+def _write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster: Any,
+                   options: Any) -> Written:
     groups: dict[tuple[str, str], list[tuple[Attempt, str, GradeResult | None]]] = defaultdict(list)
     for attempt, message, result in state.attempts():
         groups[(attempt.assignment, attempt.student)].append((attempt, message, result))

@@ -311,7 +311,7 @@ def _plan(item: Any, specs: dict[str, Assignment], digests: dict[str, str], rost
         job = GradeJob(data=data, filename=filename, student=student, assignment=slug,
                        assignment_digest=digests[slug], hidden=True, seed=None,
                        data_root=str(options.data.root) if options.data.root else None,
-                       download=options.data.download, sandbox=options.sandbox,
+                       download=options.data.download, sandbox=options.sandbox, figures=True,
                        assignment_source=("named by the instructor" if options.assignment
                                           else "matched by the mail's subject (the course's subject patterns)"))
         key = hashlib.sha256(f"{item.key}\0{index}\0{job.sha256}".encode()).hexdigest()

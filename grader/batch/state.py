@@ -11,6 +11,7 @@ process writes. Everything the dashboard shows is read back from here.
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import time
@@ -20,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from grader.jobs import GRADER_FAILED, GradeJob, GradeOutcome
+from grader.report.plots import Figure
 from grader.results import GradeResult
 
 DATABASE = "batch.sqlite"
@@ -46,6 +48,8 @@ CREATE TABLE IF NOT EXISTS outcomes (
     tries INTEGER DEFAULT 1);
 CREATE TABLE IF NOT EXISTS replies (
     key TEXT PRIMARY KEY, student TEXT, assignment TEXT, job_key TEXT, path TEXT, sent_at REAL);
+CREATE TABLE IF NOT EXISTS figures (
+    key TEXT PRIMARY KEY, alt TEXT, png BLOB, width INTEGER, height INTEGER);
 CREATE INDEX IF NOT EXISTS attempts_by_student ON attempts (assignment, student);
 """
 
@@ -163,6 +167,25 @@ class State:
                    tries=outcomes.tries + 1""",
                 (outcome.key, outcome.status, outcome.message, result, outcome.started_at, outcome.seconds,
                  outcome.host, outcome.grader_version, outcome.assignment_digest, time.time()))
+            self.db.executemany("INSERT OR IGNORE INTO figures VALUES (?,?,?,?,?)",
+                                [(key, f.alt, base64.b64decode(f.data_uri.split(",", 1)[1]), f.width, f.height)
+                                 for key, f in outcome.figures.items()])
+
+    # ---------------------------------------------------------------- figures (a FigureStore)
+
+    def get_figure(self, key: str) -> Figure | None:
+        """A report figure drawn before (by a grading process, or for an earlier report)."""
+        row = self.db.execute("SELECT alt, png, width, height FROM figures WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return None
+        return Figure(alt=row[0], data_uri="data:image/png;base64," + base64.b64encode(row[1]).decode("ascii"),
+                      width=row[2], height=row[3])
+
+    def put_figure(self, key: str, figure: Figure) -> None:
+        png = base64.b64decode(figure.data_uri.split(",", 1)[1])
+        with self._tx():
+            self.db.execute("INSERT OR IGNORE INTO figures VALUES (?,?,?,?,?)",
+                            (key, figure.alt, png, figure.width, figure.height))
 
     def record_reply(self, key: str, student: str, assignment: str, job_key: str, path: str) -> None:
         with self._tx():

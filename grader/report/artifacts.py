@@ -9,18 +9,28 @@ The kinds and their fields are documented in docs/feedback.md. This side is trus
 artifact is not: `check_artifact` walks it with strict types and bounds (numbers only, nesting
 depth, total values) before anything is converted, and `render_artifact` never raises — a
 malformed, oversized or undrawable artifact gives None and the report simply shows no figure.
+
+Drawing costs tens of milliseconds a figure, so each distinct artifact is drawn once: figures
+are remembered by `artifact_key` (a digest of the artifact's content) in a small in-process
+memo and, while `figure_store(...)` is active, in a store that outlives the process (a batch
+keeps the figures its grading processes drew in its database, so the reports it writes at the
+end, and on every rerun, embed them without drawing again).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 from grader.report import plots
 from grader.report.plots import Curve, Figure, PlotError
 
-__all__ = ["KINDS", "check_artifact", "render_artifact", "MAX_VALUES"]
+__all__ = ["KINDS", "check_artifact", "render_artifact", "artifact_key", "figure_store", "FigureStore", "MAX_VALUES"]
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +167,61 @@ def _render(artifact: dict[str, Any]) -> Figure:
     return renderers[kind]()
 
 
+class FigureStore(Protocol):
+    """Where drawn figures are kept beyond one process (a batch's database)."""
+
+    def get_figure(self, key: str) -> Figure | None: ...
+
+    def put_figure(self, key: str, figure: Figure) -> None: ...
+
+
+MEMO_SIZE = 64
+_memo: OrderedDict[str, Figure] = OrderedDict()
+_store: list[FigureStore] = []
+
+
+@contextlib.contextmanager
+def figure_store(store: FigureStore) -> Iterator[None]:
+    """While active, figures are looked up in `store` before being drawn, and kept there after."""
+    _store.append(store)
+    try:
+        yield
+    finally:
+        _store.remove(store)
+
+
+def artifact_key(artifact: dict[str, Any]) -> str:
+    """A digest of what the artifact says: the same data draws the same figure."""
+    text = json.dumps(artifact, sort_keys=True, separators=(",", ":"), allow_nan=True, default=repr)
+    return hashlib.sha256(f"{plots.STYLE_VERSION}\0{text}".encode()).hexdigest()
+
+
+def _remembered(key: str) -> Figure | None:
+    if key in _memo:
+        _memo.move_to_end(key)
+        return _memo[key]
+    for store in reversed(_store):
+        try:
+            found = store.get_figure(key)
+        except Exception:  # noqa: BLE001 - a store that fails is one that has nothing
+            log.warning("figure store failed; drawing again", exc_info=True)
+            found = None
+        if found is not None:
+            return found
+    return None
+
+
+def _remember(key: str, figure: Figure) -> None:
+    _memo[key] = figure
+    while len(_memo) > MEMO_SIZE:
+        _memo.popitem(last=False)
+    for store in _store:
+        try:
+            store.put_figure(key, figure)
+        except Exception:  # noqa: BLE001 - not kept: drawn again next time
+            log.warning("figure store failed to keep a figure", exc_info=True)
+
+
 def render_artifact(artifact: Any) -> Figure | None:
     """The figure an artifact asks for, or None when it is malformed or cannot be drawn. Never raises."""
     problem = check_artifact(artifact)
@@ -164,9 +229,20 @@ def render_artifact(artifact: Any) -> Figure | None:
         log.info("artifact not drawn: %s", problem)
         return None
     try:
-        return _render(artifact)
+        key = artifact_key(artifact)
+    except (TypeError, ValueError, RecursionError):  # checked above: cannot happen, never worth a report
+        key = ""
+    found = _remembered(key) if key else None
+    if found is not None:
+        return found
+    try:
+        figure = _render(artifact)
     except PlotError as error:
         log.info("artifact not drawn: %s", error)
+        return None
     except Exception:  # noqa: BLE001 - a figure is never worth a failed report
         log.warning("artifact not drawn: drawing failed", exc_info=True)
-    return None
+        return None
+    if key:
+        _remember(key, figure)
+    return figure

@@ -21,8 +21,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from grader.report.artifacts import render_artifact
-from grader.results import CodeView, TestResult
+from grader.report.artifacts import artifact_key, render_artifact
+from grader.report.plots import Figure
+from grader.results import CodeView, GradeResult, TestResult
 
 VISIBILITY = ("full", "no-expected", "points-only")
 DEFAULT_VISIBILITY = "no-expected"
@@ -61,6 +62,20 @@ def shown_artifacts(test: TestResult, level: str) -> list[dict[str, Any]]:
     if level == "no-expected":
         return [{k: v for k, v in a.items() if k not in EXPECTED_FIELDS} for a in test.artifacts]
     return list(test.artifacts)
+
+
+def prerender(result: GradeResult, hidden_visibility: str) -> dict[str, Figure]:
+    """Every figure the report of `result` shows at this visibility, drawn now, by artifact key:
+    a grading process draws them next to its grading, and the report that embeds them later
+    (grader.report.artifacts.figure_store) draws nothing."""
+    drawn: dict[str, Figure] = {}
+    for exercise in result.exercises:
+        for test in exercise.tests:
+            for artifact in shown_artifacts(test, level_for(test, hidden_visibility)):
+                figure = render_artifact(artifact)
+                if figure is not None:
+                    drawn[artifact_key(artifact)] = figure
+    return drawn
 
 
 def figures(artifacts: list[dict[str, Any]]) -> list[Markup]:

@@ -155,3 +155,64 @@ def test_render_artifact_never_raises_on_random_junk() -> None:
             artifact["kind"] = rng.choice(["scatter", "regression", "loss", "confusion", "images"])
         figure = render_artifact(artifact)
         assert figure is None or figure.alt
+
+
+class _Store:
+    """A FigureStore in memory that counts what it was asked."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, Figure] = {}
+        self.asked = 0
+
+    def get_figure(self, key: str) -> Figure | None:
+        self.asked += 1
+        return self.kept.get(key)
+
+    def put_figure(self, key: str, figure: Figure) -> None:
+        self.kept[key] = figure
+
+
+def _artifact(offset: float) -> dict:
+    return {"kind": "scatter", "title": "t", "points": {"x": [0.0, 1.0, 2.0], "y": [offset, 1.0, 2.0]}}
+
+
+def test_the_same_artifact_is_drawn_once_and_a_different_one_again(monkeypatch) -> None:
+    from grader.report import artifacts
+
+    drawn = []
+    real = artifacts._render
+    monkeypatch.setattr(artifacts, "_render", lambda a: drawn.append(a) or real(a))
+    first = render_artifact(_artifact(0.125))
+    assert render_artifact(_artifact(0.125)) == first and len(drawn) == 1
+    assert render_artifact(_artifact(0.25)) != first and len(drawn) == 2
+
+
+def test_a_figure_kept_in_the_store_is_embedded_without_drawing_and_new_ones_are_kept(monkeypatch) -> None:
+    from grader.report import artifacts
+
+    store = _Store()
+    kept = plots.scatter(Curve([0, 1], [1, 0]), alt="kept before")
+    store.kept[artifacts.artifact_key(_artifact(0.5))] = kept
+    monkeypatch.setattr(artifacts, "_memo", type(artifacts._memo)())
+    with artifacts.figure_store(store):
+        assert render_artifact(_artifact(0.5)) is kept  # not drawn: the artifact says the same
+        fresh = render_artifact(_artifact(0.75))
+    assert fresh is not None and store.kept[artifacts.artifact_key(_artifact(0.75))] == fresh
+    asked = store.asked
+    render_artifact(_artifact(0.875))
+    assert store.asked == asked, "a store is only asked while it is active"
+
+
+def test_a_failing_store_costs_a_drawing_never_the_figure(monkeypatch) -> None:
+    from grader.report import artifacts
+
+    class Broken(_Store):
+        def get_figure(self, key):
+            raise OSError("database is locked")
+
+        def put_figure(self, key, figure):
+            raise OSError("disk full")
+
+    monkeypatch.setattr(artifacts, "_memo", type(artifacts._memo)())
+    with artifacts.figure_store(Broken()):
+        assert render_artifact(_artifact(0.0625)) is not None
