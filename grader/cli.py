@@ -40,6 +40,7 @@ def local(path: Path, *, assignment: str | None = None, hidden: bool = False, ou
         print(f"grade: {for_terminal(str(exc))}", file=sys.stderr)  # it may quote a file's name
         return EXIT_CANNOT_GRADE
     _start_workers_early(sandbox)
+    _import_report_meanwhile()
     from grader.jobs import COULD_NOT_GRADE, GradeJob, assignment_digest, grade_job
 
     config = DataConfig.resolve(data_dir, download)
@@ -64,6 +65,23 @@ def local(path: Path, *, assignment: str | None = None, hidden: bool = False, ou
     if json_path is not None:
         print(f"JSON:   {write_json(result, json_path)}")
     return EXIT_GRADER_FAILED if result.grader_error else EXIT_GRADED
+
+
+def _import_report_meanwhile() -> None:
+    """Import the report's libraries (matplotlib, jinja2, Pygments: ~1 s) in a thread while the
+    submission is graded: this process mostly waits on its worker then, and the report follows."""
+    import threading
+
+    def load() -> None:
+        try:
+            import grader.report  # noqa: F401
+            import grader.report.artifacts  # noqa: F401
+            import matplotlib.backends.backend_agg  # noqa: F401
+            import matplotlib.figure  # noqa: F401
+        except Exception:  # noqa: BLE001 - imported (and explained) again where needed
+            pass
+
+    threading.Thread(target=load, name="import-report", daemon=True).start()
 
 
 def _start_workers_early(sandbox: bool) -> None:

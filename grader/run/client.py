@@ -182,6 +182,8 @@ class StudentRuntime:
     # How workers start (cold exec or zygote fork); None: `launcher.default_launcher()`.
     launcher: launchers.WorkerLauncher | None = None
     _worker: WorkerProcess | None = None
+    # A worker started ahead (`prestart`), not yet given the student's code.
+    _spare: WorkerProcess | None = None
     _skipped: set[int] = field(default_factory=set)
     # Whether the current worker has run any student code: from then on it speaks for the student.
     _student_ran: bool = False
@@ -204,6 +206,32 @@ class StudentRuntime:
     def sandbox_limits(self) -> SandboxLimits:
         return SandboxLimits.from_limits(self.limits, **self.sandbox_overrides)
 
+    def prestart(self) -> None:
+        """Start the first worker now without waiting for it: it gets ready (a cold one imports
+        torch) while this process collects the tests, instead of after. Never raises: a worker
+        that cannot start fails where it is needed, with the reason."""
+        if self._worker is not None or self._spare is not None:
+            return
+        try:
+            self._spare = self._spawn()
+        except Exception:  # noqa: BLE001 - started again, and explained, by the first `ensure`
+            self._spare = None
+
+    def _spawn(self) -> WorkerProcess:
+        home = self.workdir / "home"
+        home.mkdir(parents=True, exist_ok=True)
+        return WorkerProcess(home, self.log, self.policy, self.sandbox_limits,
+                             self.launcher or launchers.default_launcher())
+
+    def _take_spare(self) -> WorkerProcess | None:
+        spare, self._spare = self._spare, None
+        if spare is not None and spare.alive and spare.limits == self.sandbox_limits:
+            return spare
+        if spare is not None:
+            spare.kill()
+            self.dropped_output += spare.output.dropped
+        return None
+
     def ensure(self) -> None:
         if self._worker is not None and self._worker.alive and self._worker.limits == self.sandbox_limits:
             return
@@ -222,13 +250,10 @@ class StudentRuntime:
         first = self.starts == 0
         deaths: dict[int, int] = {}
         while True:
-            self.close()
+            self._close_worker()
             self.generation += 1
             self.starts += 1
-            home = self.workdir / "home"
-            home.mkdir(parents=True, exist_ok=True)
-            self._worker = WorkerProcess(home, self.log, self.policy, self.sandbox_limits,
-                                         self.launcher or launchers.default_launcher())
+            self._worker = self._take_spare() or self._spawn()
             self._student_ran = False
             try:
                 self._raw("sources", min(STARTUP_SECONDS, max(self.remaining(), 1.0)), files=self.code.sources)
@@ -289,6 +314,10 @@ class StudentRuntime:
         return True
 
     def close(self) -> None:
+        self._close_worker()
+        self._take_spare()
+
+    def _close_worker(self) -> None:
         if self._worker is not None:
             self._worker.kill()
             self.dropped_output += self._worker.output.dropped

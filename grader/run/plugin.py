@@ -21,7 +21,7 @@ from grader.run.client import StudentRuntime
 from grader.run.errors import GraderFault, StudentError, StudentFault
 from grader.run.feedback import Feedback
 from grader.run.proxy import StudentModule
-from grader.testing import Measure, measuring
+from grader.measures import Measure, measuring
 
 MARKERS = (
     "exercise(name): the manifest exercise this test grades (required; module-level pytestmark works)",

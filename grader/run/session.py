@@ -19,12 +19,12 @@ from grader.assignment import Assignment
 from grader.data import DataConfig
 from grader.extract import Extracted
 from grader.results import Problem, TestResult
-from grader.run import cleanup, devices
+from grader.run import cleanup
 from grader.run.client import StudentRuntime
 from grader.run.launcher import WorkerLauncher
 from grader.run.plugin import GradingPlugin, SubmissionView
 from grader.run.sandbox import SandboxPolicy
-from grader.testing import Measure
+from grader.measures import Measure
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,7 @@ def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hi
         policy=policy or SandboxPolicy(),
         launcher=launcher,
     )
+    runtime.prestart()  # the worker gets ready while pytest imports and collects the tests
     view = SubmissionView(filename, extracted.is_notebook, extracted.figure_cells)
     plugin = GradingPlugin(assignment, runtime, view, seed, data)
     args = [
@@ -127,6 +128,8 @@ def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hi
         with _isolated_pytest(assignment.root), contextlib.redirect_stdout(io.StringIO()) as noise:
             extra = [_OnlyExercises(exercises)] if exercises is not None else []
             code = pytest.main(args, plugins=[*extra, plugin])
+        from grader.run import devices  # torch: imported here, after the worker was started
+
         runtime.problems.extend(devices.collect(runtime))  # "your CUDA code ran on the CPU"
         runtime.close()  # first: its output is complete once the worker is gone
         output = runtime.output()

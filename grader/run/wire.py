@@ -8,17 +8,21 @@ worker sends, the trusted side gets a plain `torch.Tensor`, never a subclass or 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 import socket
 import struct
+import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 # What one reply may carry (the worker's replies are hostile data; the caps keep the trusted
 # process small whatever arrives). Whole frame: a full MNIST test split as float32 is ~31 MB, and
@@ -39,13 +43,46 @@ MAX_JSON_DEPTH = 2 * MAX_DEPTH + 8
 _HEADER = struct.Struct(">II")
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 
-TORCH_DTYPES: dict[str, torch.dtype] = {
-    name: getattr(torch, name)
-    for name in (
-        "float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8",
-        "uint8", "bool", "complex64", "complex128",
-    )
-}
+# The tensor dtypes that cross, by name. torch is imported on first use, not with this module: the
+# trusted process starts its first worker before it pays for importing torch itself.
+DTYPE_NAMES = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8",
+               "uint8", "bool", "complex64", "complex128")
+
+
+_torch_module: Any = None
+
+
+def _torch() -> Any:
+    """torch, imported on first use and kept: the worker calls this before any student code runs,
+    so what a submission later puts in sys.modules never decides what a tensor is."""
+    global _torch_module
+    if _torch_module is None:
+        import torch
+
+        _torch_module = torch
+    return _torch_module
+
+
+def _torch_if_loaded() -> Any:
+    return _torch_module if _torch_module is not None else _torch() if "torch" in sys.modules else None
+
+
+@functools.cache
+def _torch_dtypes() -> dict[str, torch.dtype]:
+    torch = _torch()
+    return {name: getattr(torch, name) for name in DTYPE_NAMES}
+
+
+@functools.cache
+def _itemsizes() -> dict[str, int]:
+    torch = _torch()
+    return {name: torch.empty((), dtype=dtype).element_size() for name, dtype in _torch_dtypes().items()}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TORCH_DTYPES":  # {name: torch.dtype}, built on first use
+        return _torch_dtypes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 _NUMPY_KINDS = set("biufc")  # bool, ints, floats, complex: never objects, strings or voids
 
 
@@ -173,21 +210,24 @@ def encode(value: Any, blobs: list[bytes], other: Callable[[Any], Any], depth: i
         return float.__float__(value)
     if isinstance(value, str):
         return str.__str__(value)
-    if isinstance(value, torch.Tensor):
+    # No torch in this process: no value can be a tensor, a dtype, a device or a Size.
+    torch = _torch_if_loaded()
+    if torch is not None and isinstance(value, torch.Tensor):
         return _encode_tensor(value, blobs)
     if isinstance(value, np.ndarray) and value.dtype.kind in _NUMPY_KINDS:
         # Not np.ascontiguousarray: it turns a 0-d array into shape (1,).
         arr = np.array(value, order="C", copy=not value.flags.c_contiguous)
         blobs.append(arr.tobytes())
         return {"$": "ndarray", "dtype": arr.dtype.str, "shape": list(arr.shape), "blob": len(blobs) - 1}
-    if isinstance(value, torch.dtype):
+    if torch is not None and isinstance(value, torch.dtype):
         return {"$": "dtype", "name": str(value).removeprefix("torch.")}
-    if isinstance(value, torch.device):
+    if torch is not None and isinstance(value, torch.device):
         return {"$": "device", "name": str(value)}
     if isinstance(value, bytes):
         blobs.append(bytes(value))
         return {"$": "bytes", "blob": len(blobs) - 1}
-    if type(value) in (tuple, torch.Size) or (isinstance(value, tuple) and hasattr(value, "_fields")):
+    if (type(value) is tuple or (torch is not None and type(value) is torch.Size)
+            or (isinstance(value, tuple) and hasattr(value, "_fields"))):
         return {"$": "tuple", "items": [encode(v, blobs, other, depth + 1) for v in tuple.__iter__(value)]}
     if type(value) is list:
         return [encode(v, blobs, other, depth + 1) for v in list.__iter__(value)]
@@ -203,13 +243,14 @@ def encode(value: Any, blobs: list[bytes], other: Callable[[Any], Any], depth: i
 
 
 def _encode_tensor(value: torch.Tensor, blobs: list[bytes]) -> dict[str, Any]:
+    torch = _torch()
     # Call the base class directly: a subclass's overrides do not pick what crosses.
     with torch._C.DisableTorchFunctionSubclass():
         plain = torch.Tensor.contiguous(torch.Tensor.cpu(torch.Tensor.detach(value)))
         dtype = str(plain.dtype).removeprefix("torch.")
-        if dtype not in TORCH_DTYPES:
+        if dtype not in DTYPE_NAMES:
             raise WireError(f"a {dtype} tensor, which the grader cannot receive; return one of "
-                            f"{', '.join(TORCH_DTYPES)} (float32 for real values, int64 for integers)")
+                            f"{', '.join(DTYPE_NAMES)} (float32 for real values, int64 for integers)")
         shape = list(plain.shape)
         flat = plain.reshape(-1)
         raw = b"" if flat.numel() == 0 else flat.view(torch.uint8).numpy().tobytes()
@@ -273,11 +314,11 @@ class _Decoder:
             return out
         if tag == "dtype":
             name = tree.get("name")
-            if name not in TORCH_DTYPES:
+            if name not in DTYPE_NAMES:
                 raise WireError(f"unknown dtype {str(name)[:40]!r}")
-            return TORCH_DTYPES[name]
+            return _torch_dtypes()[name]
         if tag == "device":
-            return torch.device(str(tree.get("name"))[:40])
+            return _torch().device(str(tree.get("name"))[:40])
         if tag == "bytes":
             return bytes(self.blob(tree))
         if tag in ("handle", "ref"):
@@ -309,12 +350,13 @@ class _Decoder:
 
     def tensor(self, tree: dict[str, Any]) -> torch.Tensor:
         name = tree.get("dtype")
-        if name not in TORCH_DTYPES:
+        if name not in DTYPE_NAMES:
             raise WireError(f"unknown dtype {str(name)[:40]!r}")
-        dtype = TORCH_DTYPES[name]
+        torch = _torch()
+        dtype = _torch_dtypes()[name]
         shape = _shape(tree)
         data = self.blob(tree)
-        if len(data) != math.prod(shape) * _ITEMSIZE[name]:
+        if len(data) != math.prod(shape) * _itemsizes()[name]:
             raise WireError("tensor size does not match its shape")
         out = torch.empty(shape, dtype=dtype)
         if len(data):
@@ -324,7 +366,6 @@ class _Decoder:
         return out
 
 
-_ITEMSIZE = {name: torch.empty((), dtype=dtype).element_size() for name, dtype in TORCH_DTYPES.items()}
 MAX_DIMS = 32
 
 

@@ -38,6 +38,7 @@ class _Missing(Exception):
 
 class Worker:
     def __init__(self, sock: socket.socket) -> None:
+        wire._torch()  # the real torch, kept before any student code can touch sys.modules
         self.sock = sock
         self.namespace: dict[str, Any] = {"__name__": "student", "__builtins__": __builtins__}
         self.handles: dict[int, Any] = {}

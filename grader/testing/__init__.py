@@ -13,52 +13,17 @@ Messages are shown to students, for hidden tests too: say what is wrong in terms
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
+from grader.measures import Measure, measure, measuring
 from grader.run.proxy import Handle
 
 __all__ = ["sgd_losses", "check", "generator", "Handle", "Measure", "linear_params", "measure", "measuring", "mlp_forward",
            "toy_digits"]
-
-
-@dataclass(frozen=True)
-class Measure:
-    """A value a check compared with its bounds: what calibration scripts read (never students)."""
-
-    what: str
-    value: float
-    low: float
-    high: float
-
-
-_measures: ContextVar[list[Measure] | None] = ContextVar("grader_measures", default=None)
-
-
-@contextlib.contextmanager
-def measuring() -> Iterator[list[Measure]]:
-    """Collect what `check.between`, `at_most` and `at_least` compare while the block runs."""
-    sink: list[Measure] = []
-    token = _measures.set(sink)
-    try:
-        yield sink
-    finally:
-        _measures.reset(token)
-
-
-def measure(what: str, value: float, low: float = -math.inf, high: float = math.inf) -> None:
-    """Record a value that a test compares with bounds of its own, for calibration scripts
-    (scripts/seed_sweep.py). It checks nothing, and never reaches students."""
-    sink = _measures.get()
-    if sink is not None:
-        sink.append(Measure(what, float(value), float(low), float(high)))
 
 
 def generator(seed: int) -> torch.Generator:
