@@ -81,8 +81,15 @@ class Drawings:
                 self.dropped += 1
 
     def newly_noted(self) -> int:
-        """At the end of a request: how many figures it drew (shown, or left open), in order."""
+        """At the end of a request: how many figures it drew (shown, or left open), in order.
+        Also wraps `pyplot.show` again if the import hook could not (or it was replaced)."""
         self.note_open()
+        pyplot = self._pyplot()
+        if pyplot is not None:
+            try:
+                self.wrap_show(pyplot)
+            except Exception:  # noqa: BLE001 - a pyplot broken by student code: figures left open still count
+                pass
         total = len(self.noted) + self.dropped
         new, self._reported = total - self._reported, total
         return new
@@ -160,9 +167,12 @@ class _PyplotHook(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if fullname != PYPLOT or self.busy:
             return None
+        # Whatever goes wrong here, the student's import goes on as if this hook did not exist.
         self.busy = True
         try:
             spec = importlib.util.find_spec(fullname)
+        except Exception:  # noqa: BLE001 - the other finders will say what is wrong
+            return None
         finally:
             self.busy = False
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
@@ -176,5 +186,8 @@ class _PyplotHook(importlib.abc.MetaPathFinder):
             except Exception:  # noqa: BLE001
                 pass
 
-        spec.loader.exec_module = exec_module  # this spec's own loader instance
+        try:
+            spec.loader.exec_module = exec_module  # this spec's own loader instance
+        except Exception:  # noqa: BLE001 - show() is then wrapped after the request instead
+            pass
         return spec
