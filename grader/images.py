@@ -38,17 +38,52 @@ def real_raster(payload: Any) -> bool:
         data = base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError):
         return False
+    image = decoded(data)
+    if image is None:
+        return False
+    image.close()
+    return True
+
+
+def decoded(data: bytes, *, formats: tuple[str, ...] = ("PNG", "JPEG"), max_side: int = MAX_SIDE,
+            max_pixels: int = MAX_PIXELS) -> Any:
+    """The image, decoded whole, if `data` is one of `formats` of plausible size; else None.
+
+    The size is read from the header and checked before anything is decoded, so a small file that
+    announces a huge image (a decompression bomb) costs nothing; `load()` then decodes it all, so a
+    valid header over garbage does not count."""
     try:
         from PIL import Image
 
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE) or width * height > MAX_PIXELS:
-                return False
-            image.load()  # the whole image decodes: a valid header over garbage does not count
-            return True
-    except Exception:  # any decoding failure: not an image
-        return False
+        image = Image.open(io.BytesIO(data), formats=list(formats))
+        width, height = image.size
+        if not (MIN_SIDE <= width <= max_side and MIN_SIDE <= height <= max_side) or width * height > max_pixels:
+            image.close()
+            return None
+        image.load()
+        return image
+    except Exception:  # any decoding failure (a bomb Pillow itself refuses included): not an image
+        return None
+
+
+def reencoded_png(data: bytes, *, max_bytes: int, max_side: int, max_pixels: int) -> tuple[bytes, int, int] | None:
+    """`data` drawn again by Pillow as a fresh PNG (RGB or RGBA pixels only, no metadata), with its
+    width and height; None unless `data` is a real PNG within the bounds and the result fits in
+    `max_bytes`. What a page shows is always these bytes, never the ones received."""
+    if len(data) > max_bytes:
+        return None
+    image = decoded(data, formats=("PNG",), max_side=max_side, max_pixels=max_pixels)
+    if image is None:
+        return None
+    try:
+        with image:
+            pixels = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
+            out = io.BytesIO()
+            pixels.save(out, format="PNG")
+    except Exception:  # noqa: BLE001 - an image Pillow cannot convert is no figure
+        return None
+    png = out.getvalue()
+    return (png, pixels.width, pixels.height) if len(png) <= max_bytes else None
 
 
 def _length(value: str | None) -> float:

@@ -35,6 +35,18 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Drawing:
+    """A figure the student's own code drew with matplotlib while a test ran (grader/run/drawn.py).
+    `png` is base64 of a PNG the trusted process decoded and re-encoded itself, never the bytes
+    the worker sent; `alt` is written by the grader ("Figure drawn by your train function")."""
+
+    png: str
+    alt: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
 class TestResult:
     name: str
     exercise: str
@@ -50,6 +62,9 @@ class TestResult:
     # Plain-data figures the test asked for (grader/report/artifacts.py): checked and capped in
     # the trusted process before they are stored, drawn only when the report is rendered.
     artifacts: tuple[dict[str, Any], ...] = ()
+    # Figures the student's code drew during this test (kept whether it passed or not); they are
+    # shown under its exercise and never count towards a grade.
+    drawn: tuple[Drawing, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,7 +118,8 @@ class GradeResult:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["exercises"] = [
-            {**asdict(e), "tests": [{**asdict(t), "artifacts": list(t.artifacts)} for t in e.tests],
+            {**asdict(e), "tests": [{**asdict(t), "artifacts": list(t.artifacts), "drawn": [asdict(d) for d in t.drawn]}
+                       for t in e.tests],
              "code": [asdict(c) for c in e.code]}
             for e in self.exercises
         ]
@@ -118,7 +134,8 @@ class GradeResult:
         fields["exercises"] = tuple(
             ExerciseResult(**{
                 **e,
-                "tests": tuple(TestResult(**{**t, "artifacts": tuple(t.get("artifacts") or ())})
+                "tests": tuple(TestResult(**{**t, "artifacts": tuple(t.get("artifacts") or ()),
+                                             "drawn": tuple(Drawing(**d) for d in t.get("drawn") or ())})
                                for t in e.get("tests", ())),
                 "code": tuple(CodeView(**c) for c in e.get("code") or ()),
             })

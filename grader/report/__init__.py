@@ -7,8 +7,9 @@ untrusted text: the template is rendered with autoescape on, never marked safe.
 Hidden tests never show their description; their names only when the assignment allows it
 (`[report] show_hidden_test_names`), else "hidden test N"; their message, traceback and figures
 as the assignment's visibility level allows (`[report] hidden_visibility`, see view.py).
-Each exercise shows the student's own code (highlighted by Pygments, the only markup inserted)
-and the figures drawn from the artifacts its tests attached.
+Each exercise shows the student's own code (highlighted by Pygments, the only markup inserted),
+the figures drawn from the artifacts its tests attached, and the figures the student's own code
+drew while it was graded (PNGs the grader decoded and re-encoded itself, grader/run/drawn.py).
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ def _view(result: GradeResult, title: str, show_hidden_test_names: bool,
             "source": exercise.source,
             "tests": [_test_view(t, label, hidden_visibility) for t, label in zip(exercise.tests, labels)],
             "code": [{"where": c.where, "graded": c.graded, "html": views.highlight(c)} for c in exercise.code],
+            "drawn": views.drawn_figures(exercise.tests, hidden_visibility),
         })
     return {
         "highlight_css": views.highlight_css(),

@@ -6,11 +6,14 @@ whole is capped. Rendering and JSON then never fail on what a student wrote.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 from typing import Any
 
+from grader.images import decoded
 from grader.report.artifacts import TEXT_FIELDS, check_artifact
-from grader.results import Answer, CodeView, ExerciseResult, GradeResult, Problem, TestResult
+from grader.results import Answer, CodeView, Drawing, ExerciseResult, GradeResult, Problem, TestResult
 from grader.text import clean
 
 # Per-field caps, in characters. A test message (with its traceback) needs a screenful; printed
@@ -26,6 +29,13 @@ MAX_PROBLEMS = 100
 # is already bounded by check_artifact), so a stored grade and its report stay small.
 MAX_ARTIFACTS_PER_TEST = 4
 MAX_ARTIFACT_NUMBERS = 400_000
+# Figures the student's own code drew (grader/run/drawn.py, which checked and re-encoded each):
+# a few per exercise, and a bound on the whole grade's images (they are stored and mailed with it).
+MAX_DRAWN_PER_EXERCISE = 4
+MAX_DRAWN = 12
+MAX_DRAWN_BYTES = 300 * 1024      # one image
+MAX_DRAWN_TOTAL_BYTES = 2 << 20   # every image of one grade
+DRAWN_SIDE, DRAWN_PIXELS = 1600, 1600 * 1200
 # The student's code shown beside an exercise's tests: the graded definition and a few others.
 CODE_CHARS = 20_000
 MAX_CODE_VIEWS = 4
@@ -35,7 +45,8 @@ REPORT_CHARS = 2_000_000
 
 def sanitize(result: GradeResult) -> GradeResult:
     budget = [MAX_ARTIFACT_NUMBERS]
-    exercises = tuple(_exercise(e, budget) for e in result.exercises)
+    drawn_budget = [MAX_DRAWN, MAX_DRAWN_TOTAL_BYTES]
+    exercises = tuple(_drawn(_exercise(e, budget), drawn_budget) for e in result.exercises)
     problems = [_problem(p) for p in result.problems[:MAX_PROBLEMS]]
     if len(result.problems) > MAX_PROBLEMS:
         problems.append(Problem(f"{len(result.problems) - MAX_PROBLEMS} more problems were not listed.", severity="info"))
@@ -101,6 +112,39 @@ def _artifacts(artifacts: Any, budget: list[int]) -> tuple[dict[str, Any], ...]:
                 cleaned[key] = [clean(x, NAME_CHARS) for x in cleaned[key]]
         kept.append(cleaned)
     return tuple(kept)
+
+
+def _drawing(drawing: Any) -> tuple[Drawing, int] | None:
+    """A stored figure kept only if it is still a real PNG within the bounds: (it, its bytes)."""
+    if not isinstance(drawing, Drawing) or type(drawing.png) is not str or len(drawing.png) > MAX_DRAWN_BYTES * 4 // 3 + 4:
+        return None
+    try:
+        data = base64.b64decode(drawing.png, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    image = decoded(data, formats=("PNG",), max_side=DRAWN_SIDE, max_pixels=DRAWN_PIXELS)
+    if image is None or len(data) > MAX_DRAWN_BYTES:
+        return None
+    size = image.size
+    image.close()
+    return Drawing(drawing.png, clean(drawing.alt, NAME_CHARS) or "Figure drawn by your code", *size), len(data)
+
+
+def _drawn(exercise: ExerciseResult, budget: list[int]) -> ExerciseResult:
+    """The first MAX_DRAWN_PER_EXERCISE real figures of the exercise's tests, within the grade's
+    budget (count, bytes); a test keeps its own, the rest are dropped without a word."""
+    room = MAX_DRAWN_PER_EXERCISE
+    tests = []
+    for test in exercise.tests:
+        kept = []
+        for drawing in test.drawn:
+            checked = _drawing(drawing) if room > 0 and budget[0] > 0 else None
+            if checked is None or checked[1] > budget[1]:
+                continue
+            kept.append(checked[0])
+            room, budget[0], budget[1] = room - 1, budget[0] - 1, budget[1] - checked[1]
+        tests.append(dataclasses.replace(test, drawn=tuple(kept)) if kept or test.drawn else test)
+    return dataclasses.replace(exercise, tests=tuple(tests))
 
 
 def _code(view: CodeView) -> CodeView:

@@ -1,5 +1,6 @@
 """What the student's report shows for each exercise: tests (by visibility level), the traceback
-cut to the student's frames, their code highlighted, and the figures their tests attached.
+cut to the student's frames, their code highlighted, the figures their tests attached, and the
+figures their own code drew while it was graded.
 
 Visibility of hidden tests, set by the assignment (`[report] hidden_visibility`):
 
@@ -7,7 +8,8 @@ Visibility of hidden tests, set by the assignment (`[report] hidden_visibility`)
 - "no-expected" (the default): the message with each "expected ..." clause replaced by
   "expected (hidden)", the traceback, and the figures without their expected series (the
   `relation` of a scatter, the `reference` of a fit or a loss curve).
-- "points-only": the status and the points, nothing else.
+- "points-only": the status and the points, nothing else (nor the figures the student's code
+  drew during the test).
 
 Public tests are always shown in full. Pygments' HTML is the only markup the report inserts, and
 Pygments builds it from the code by escaping every token.
@@ -81,6 +83,15 @@ def prerender(result: GradeResult, hidden_visibility: str) -> dict[str, Figure]:
 def figures(artifacts: list[dict[str, Any]]) -> list[Markup]:
     drawn = (render_artifact(a) for a in artifacts)
     return [f.to_html() for f in drawn if f is not None]
+
+
+def drawn_figures(tests: Any, hidden_visibility: str) -> list[Markup]:
+    """The figures the student's code drew during an exercise's tests, as escaped `<img>` tags:
+    the PNG the grader re-encoded itself, with the alt text it wrote. None from a hidden test at
+    "points-only"."""
+    return [Figure(d.alt.strip() or "Figure drawn by your code", f"data:image/png;base64,{d.png}", d.width,
+                   d.height).to_html()
+            for t in tests if level_for(t, hidden_visibility) != "points-only" for d in t.drawn]
 
 
 def test_texts(test: TestResult, level: str, clean: Any) -> tuple[str, str]:

@@ -30,6 +30,8 @@ STARTUP_SECONDS = 180.0
 # Student output kept per worker (the rest is read and dropped), and what the report shows.
 OUTPUT_KEPT_BYTES = 1024 * 1024
 OUTPUT_SHOWN_BYTES = 64 * 1024
+# Figures noted as drawn between two collections (one per test): more are never asked for.
+MAX_DRAWN_NOTED = 64
 
 
 def worker_env(home: Path) -> dict[str, str]:
@@ -192,6 +194,9 @@ class StudentRuntime:
     # left, by exercise). Correct code never gets here; code that hangs on one input and not
     # another still has a whole limit for the rest of its tests.
     _overtime: dict[str, float] = field(default_factory=dict)
+    # Figures the current worker said were drawn since they were last collected: (op, what) of
+    # the request that drew each, oldest first (grader/run/drawn.py asks for them after a test).
+    _drawn_by: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def log(self) -> Path:
@@ -318,6 +323,7 @@ class StudentRuntime:
         self._take_spare()
 
     def _close_worker(self) -> None:
+        self._drawn_by = []  # a worker's figures go with it
         if self._worker is not None:
             self._worker.kill()
             self.dropped_output += self._worker.output.dropped
@@ -349,6 +355,7 @@ class StudentRuntime:
                                                  max_reply_bytes or self.max_reply_bytes)
         except CallTimeout:
             raise CallTimeout(f"took longer than {timeout:g} s and was stopped") from None
+        self._note_drawn(reply.get("drawn"), op, str(fields.get("what", "")))
         try:
             return self._read_reply(op, fields, reply, reply_blobs, deadline)
         except wire.DeadlineExceeded:
@@ -358,6 +365,29 @@ class StudentRuntime:
             self.close()
             raise ProtocolViolation(f"the process running your code sent an unreadable reply ({exc}); "
                                     "it was stopped") from None
+
+    def _note_drawn(self, count: Any, op: str, what: str) -> None:
+        """Remember which request drew figures (a count the worker claims: a hint, bounded)."""
+        if type(count) is int and count > 0:
+            room = max(MAX_DRAWN_NOTED - len(self._drawn_by), 0)
+            self._drawn_by.extend([(op, what)] * min(count, room))
+
+    @property
+    def drawn_by(self) -> tuple[tuple[str, str], ...]:
+        return tuple(self._drawn_by)
+
+    def take_drawings(self, timeout: float, max_reply_bytes: int) -> tuple[tuple[tuple[str, str], ...], Any]:
+        """Ask the worker for the figures drawn since the last time, as it sends them (hostile data),
+        with the (op, what) of each; the time this takes is given back to the submission's budget.
+        Raises what `_raw` raises; with nothing drawn, asks nothing."""
+        drawn_by, self._drawn_by = tuple(self._drawn_by), []
+        if not drawn_by or self._worker is None or not self._worker.alive:
+            return (), None
+        started = time.monotonic()
+        try:
+            return drawn_by, self._raw("drawings", timeout, max_reply_bytes=max_reply_bytes)
+        finally:
+            self.deadline += time.monotonic() - started  # figures are not the submission's time
 
     def _read_reply(self, op: str, fields: dict[str, Any], reply: dict[str, Any], blobs: list[memoryview],
                     deadline: float) -> Any:

@@ -16,7 +16,8 @@ import pytest
 
 from grader.assignment import Assignment
 from grader.data import DataConfig, DataUnavailable, Mnist, mnist_splits
-from grader.results import Problem, Status, TestResult
+from grader.results import Drawing, Problem, Status, TestResult
+from grader.run import drawn
 from grader.run.client import StudentRuntime
 from grader.run.errors import GraderFault, StudentError, StudentFault
 from grader.run.feedback import Feedback
@@ -67,6 +68,8 @@ class GradingPlugin:
         self.measures: dict[str, tuple[Measure, ...]] = {}
         # The figures each test attached (the `feedback` fixture), by node id.
         self.figures: dict[str, Feedback] = {}
+        # The figures the student's own code drew during each test (grader/run/drawn.py), by node id.
+        self.drawn: dict[str, tuple[Drawing, ...]] = {}
 
     # -------------------------------------------------------------- configuration and collection
 
@@ -162,6 +165,17 @@ class GradingPlugin:
             yield
         if item.nodeid in self.metas:
             self.measures[self.metas[item.nodeid].name] = tuple(sink)
+            self._collect_drawn(item.nodeid)
+
+    def _collect_drawn(self, nodeid: str) -> None:
+        """The figures the test's calls drew, pass or fail; a failure here is a quiet note."""
+        if not self.runtime.drawn_by:
+            return
+        collected = drawn.collect(self.runtime)
+        self.drawn[nodeid] = self.drawn.get(nodeid, ()) + collected.drawings
+        for note in collected.notes:
+            if all(p.message != note for p in self.runtime.problems):
+                self.runtime.problems.append(Problem(message=note, severity="info"))
 
     # -------------------------------------------------------------- outcomes
 
@@ -189,6 +203,7 @@ class GradingPlugin:
                 points=meta.points if status == "passed" else 0.0, max_points=meta.points,
                 message=message, hidden=meta.hidden, description=meta.description, fault=fault,  # type: ignore[arg-type]
                 artifacts=tuple(self.figures[nodeid].artifacts) if nodeid in self.figures else (),
+                drawn=self.drawn.get(nodeid, ()),
             ))
         return out
 

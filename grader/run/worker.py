@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.run import devices, environment, inworker, wire
+from grader.run import devices, drawings, environment, inworker, wire
 
 # Iterating a student object (parameters(), a generator) brings back at most this many items.
 MAX_ITER_ITEMS = 100_000
@@ -45,6 +45,9 @@ class Worker:
         self.ids = itertools.count(1)
         self.student_files: set[str] = set()
         self.phase = "request"
+        # The figures student code draws, kept for the report (grader/run/drawings.py).
+        self.drawings = drawings.Drawings()
+        self.drawings.install()
 
     # -------------------------------------------------------------- plumbing
 
@@ -66,6 +69,11 @@ class Worker:
             except BaseException as exc:  # student code may raise anything, SystemExit included
                 out = []
                 reply = {"ok": False, "error": self._describe(exc, self.phase)}
+            # Figures this request drew (a function that drew and then raised included): the
+            # trusted side counts them and asks for the images once the test is over.
+            drawn = self.drawings.newly_noted() if doc.get("op") != "drawings" else 0
+            if drawn:
+                reply["drawn"] = drawn
             wire.send(self.sock, reply, out)
 
     def _register(self, obj: Any) -> dict[str, Any]:
@@ -190,6 +198,9 @@ class Worker:
             return target[key]
         if op == "devices":
             return devices.report()
+        if op == "drawings":
+            self.phase = "student"  # drawing runs student objects (artists, a patched savefig)
+            return self.drawings.collect()
         if op == "release":
             for ident in doc["ids"]:
                 self.handles.pop(int(ident), None)

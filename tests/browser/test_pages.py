@@ -23,6 +23,21 @@ from tests.unit.test_similarity import renamed
 WIDTHS = [pytest.param(DESKTOP, id="desktop"), pytest.param(PHONE, id="phone")]
 
 
+def loss_plot() -> tuple:
+    """What a student's train() draws (a loss curve), through the trusted side's checks."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    from grader.run import drawn
+
+    figure = Figure()
+    figure.subplots().plot([3.2, 1.5, 0.9, 0.6, 0.5])
+    out = io.BytesIO()
+    figure.savefig(out, format="png", dpi=100)
+    return drawn.accept({"images": [out.getvalue()]}, (("call", "train"),)).drawings
+
+
 def grade_result() -> GradeResult:
     long_message = "AssertionError: create_linear_dataset(n_data=100) returned x of shape (100,), expected (100, 1)" * 3
     return GradeResult(
@@ -33,7 +48,8 @@ def grade_result() -> GradeResult:
                 Outcome("test_line", "create_linear_dataset", "passed", 1.0, 1.0),
             ), source="cell 4"),
             ExerciseResult("train", 4.5, 6.0, (
-                Outcome("test_loss_decreases", "train", "passed", 4.5, 4.5, description="the loss goes down"),
+                Outcome("test_loss_decreases", "train", "passed", 4.5, 4.5, description="the loss goes down",
+                        drawn=loss_plot()),
                 Outcome("test_hidden_lr", "train", "timeout", 0.0, 1.5, "took longer than 20 s", hidden=True),
             ), source="cell 9"),
         ),
@@ -55,6 +71,7 @@ def test_the_student_report_reads_cleanly(browser_check: BrowserCheck, tmp_path:
     page = write(tmp_path, "report.html", render_html(grade_result(), title="Practical Work 1"))
     report = browser_check.open(page, name="report", viewport=viewport)
     report.assert_clean()
+    assert report.images == 1  # the figure train() drew: loaded, with its alt text (assert_clean)
 
 
 @pytest.mark.parametrize("viewport", WIDTHS)

@@ -103,3 +103,23 @@ def test_an_untagged_module_needs_the_assignment_only_when_it_cannot_be_guessed(
     err = capsys.readouterr().err
     assert "pass --assignment (one of: first-network, mnist-mlp, regressor, tp1)" in err
     assert cli.main(["local", str(module), "--assignment", "tp1", "--out", str(tmp_path)]) == 0
+
+
+def test_figures_the_students_functions_draw_are_shown_under_their_exercise(grade_tp1):
+    """train() plots its loss (plt.show(), then plt.close()); create_linear_dataset scatters its
+    points and leaves the figure open. Both are shown under their own exercise; the grade is the
+    reference's."""
+    import re
+
+    from grader.report import render_html
+
+    result = grade_tp1(NOTEBOOKS / "functions_that_plot.ipynb")
+    reference = grade_tp1(REFERENCE)
+    assert statuses(result) == statuses(reference) and result.score == result.max_score
+    html = render_html(result)
+    sections = dict(re.findall(r'<section id="ex-\d+">\s*<h2>(\S+) .*?</h2>(.*?)</section>', html, re.S))
+    assert re.search(r'<img class="figure" src="data:image/png;base64,[^"]+" alt="Figure drawn by your train function"',
+                     sections["train"])
+    assert 'alt="Figure drawn by your create_linear_dataset function"' in sections["create_linear_dataset"]
+    assert "Figure drawn by your train" not in html.replace(sections["train"], "")
+    assert not [p for p in result.problems if "figure" in p.message]

@@ -122,6 +122,7 @@ def test_a_test_without_a_recorded_outcome_is_never_passed():
     plugin.order = ["a", "b"]
     plugin.outcomes = {"a": ("passed", "", "")}
     plugin.figures = {}
+    plugin.drawn = {}
     results = plugin.results()
     assert [(r.status, r.points) for r in results] == [("passed", 2.0), ("error", 0.0)]
     assert results[1].fault == "grader"
