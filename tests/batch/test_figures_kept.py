@@ -25,6 +25,7 @@ def test_report_figures_are_drawn_by_the_grading_and_never_again(tmp_path, monke
     out = tmp_path / "out"
     options = Options(assignment="tp1", progress=False)
     drawn: list[str] = []
+    monkeypatch.setattr(artifacts, "_memo", type(artifacts._memo)())  # nothing drawn by earlier tests
     real = artifacts._render
     monkeypatch.setattr(artifacts, "_render", lambda a: drawn.append(a["kind"]) or real(a))
 
