@@ -78,13 +78,36 @@ class Summary:
     out: Path
     replies_written: int = 0
     replies_sent: int = 0
+    # Submissions whose file a student sent again byte for byte (same SHA-256, same student and
+    # assignment): listed as attempts, graded once. Not part of `reused`.
+    resent_unchanged: int = 0
+    replies_refused: int = 0
+    canvas_export: str = ""  # a sentence about the filled Canvas export, "" when none was given
 
     def line(self) -> str:
         sent = f", {self.replies_sent} replies sent" if self.replies_sent else ""
-        return (f"{self.messages} messages, {self.attempts} submissions ({self.graded_now} graded now, "
-                f"{self.reused} from before), {self.could_not_grade} could not be graded, "
-                f"{self.grader_failed} grader failures, {self.students} students, {self.problems} problems{sent}; "
-                f"{self.seconds:.1f} s -> {self.out / 'index.html'}")
+        refused = f", {self.replies_refused} replies refused by the server (sent on the next run)" if self.replies_refused else ""
+        canvas = f"; {self.canvas_export}" if self.canvas_export else ""
+        return (f"{self.messages} messages, {self.attempts} submissions ({self.what_was_graded()}), "
+                f"{self.could_not_grade} could not be graded, "
+                f"{self.grader_failed} grader failures, {self.students} students, {self.problems} problems{sent}{refused}"
+                f"{canvas}; {self.seconds:.1f} s -> {self.out / 'index.html'}")
+
+    def what_was_graded(self) -> str:
+        """What happened to the submissions: graded now, graded in an earlier run, or the same
+        file sent again (graded once, not again)."""
+        parts = []
+        if self.graded_now:
+            parts.append(f"{self.graded_now} graded now")
+        if self.reused:
+            parts.append(f"{self.reused} already graded in an earlier run")
+        if self.resent_unchanged:
+            parts.append(f"{self.resent_unchanged} resent unchanged, not graded again")
+        if not parts:
+            return "0 graded now"
+        if not self.graded_now:
+            return "nothing new: " + ", ".join(parts)
+        return ", ".join(parts)
 
 
 def folder_name(student: str) -> str:
@@ -116,18 +139,25 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
         jobs: list[GradeJob] = []
         items: dict[str, Any] = {}
         queued: set[str] = set()
-        attempts_seen = 0
+        attempts_seen = resent = 0
+        seen_jobs: set[str] = set()  # a job is a student's file for an assignment: same bytes, same job
         for item in _read(reader, inbox):
             items[item.key] = replace(item, attachments=())
             row, attached, attempts = _plan(item, specs, digests, roster, options)
             state.record_message(row, attached, attempts)
             for attempt, job in attempts:
                 attempts_seen += 1
-                if job is not None and job.key not in queued and (options.regrade or state.needs_grading(job.key)):
+                if job is None:
+                    continue
+                if job.key in seen_jobs:
+                    resent += 1  # the same file again from the same student: one grade serves both
+                    continue
+                seen_jobs.add(job.key)
+                if job.key not in queued and (options.regrade or state.needs_grading(job.key)):
                     queued.add(job.key)
                     keep(Path(out), job.data, job.sha256)
                     jobs.append(replace(job, data=b"", label=job.sha256))
-        reused = attempts_seen - len(jobs)
+        reused = attempts_seen - len(jobs) - resent
         counts = {"graded": 0, "could not grade": 0, "grader failed": 0}
         with _Progress(len(jobs), options.progress) as bar:
             def done(outcome: GradeOutcome) -> None:
@@ -153,7 +183,7 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
     return Summary(messages=len(items), attempts=attempts_seen, graded_now=sum(counts.values()), reused=reused,
                    could_not_grade=written.could_not_grade, grader_failed=written.grader_failed,
                    students=written.students, problems=written.problems, seconds=time.monotonic() - started,
-                   out=Path(out), replies_written=replies[0], replies_sent=replies[1])
+                   out=Path(out), replies_written=replies[0], replies_sent=replies[1], resent_unchanged=resent)
 
 
 def _executor(options: Options) -> Any:
@@ -270,13 +300,21 @@ def _load_roster(path: Path | None) -> Any:
 
 
 def identify(item: Any, roster: Any) -> tuple[str, bool]:
-    """(student id, known): the roster's id for the sender, else the sender's address. Known
-    is False only when a roster was given and does not list the sender."""
-    student = roster.lookup(item.sender) if roster is not None and item.sender else None
-    if student is not None:
-        return student.id, True
-    who = item.sender or (item.sender_name and f"unknown:{item.sender_name}") or f"unknown:{item.key[:12]}"
-    return who, roster is None and bool(item.sender)
+    """(student id, known). A mail: the roster's id for its sender, else the sender's address.
+    A saved submission (an LMS download names it after the student, no address): the roster's
+    one student of that name, else the name. Known is False when a roster was given and does not
+    list the student, or when nothing says who sent it."""
+    if item.sender:
+        student = roster.lookup(item.sender) if roster is not None else None
+        if student is not None:
+            return student.id, True
+        return item.sender, roster is None
+    if item.sender_name and str(item.key).startswith("saved:"):
+        student = roster.lookup_name(item.sender_name) if roster is not None else None
+        if student is not None:
+            return student.id, True
+        return (item.sender_name, True) if roster is None else (f"unknown:{item.sender_name}", False)
+    return (item.sender_name and f"unknown:{item.sender_name}") or f"unknown:{item.key[:12]}", False
 
 
 def _plan(item: Any, specs: dict[str, Assignment], digests: dict[str, str], roster: Any,
