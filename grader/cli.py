@@ -22,6 +22,7 @@ from grader.data import ENV_VAR, DataConfig
 from grader.text import for_terminal
 
 EXIT_GRADED, EXIT_CANNOT_GRADE, EXIT_GRADER_FAILED = 0, 2, 3
+EXIT_NOT_ALL_SENT = 4  # grade batch --send: a reply was refused or sending stopped; the next run sends the rest
 
 
 def local(path: Path, *, assignment: str | None = None, hidden: bool = False, out: Path | None = None,
@@ -117,7 +118,9 @@ def batch(inbox: Path, *, out: Path | None = None, assignment: str | None = None
         print(f"grade: {for_terminal(str(exc))}", file=sys.stderr)
         return EXIT_CANNOT_GRADE
     print(summary.line())
-    return EXIT_GRADER_FAILED if summary.grader_failed else EXIT_GRADED
+    if summary.grader_failed:
+        return EXIT_GRADER_FAILED
+    return EXIT_NOT_ALL_SENT if summary.replies_refused or summary.send_error else EXIT_GRADED
 
 
 def assign_starter(solution: Path, *, out: Path | None = None, assignment: str | None = None,

@@ -83,6 +83,7 @@ class Summary:
     resent_unchanged: int = 0
     replies_refused: int = 0
     canvas_export: str = ""  # a sentence about the filled Canvas export, "" when none was given
+    send_error: str = ""  # why sending stopped (the connection was lost...); the next run sends the rest
 
     def line(self) -> str:
         sent = f", {self.replies_sent} replies sent" if self.replies_sent else ""
@@ -91,7 +92,8 @@ class Summary:
         return (f"{self.messages} messages, {self.attempts} submissions ({self.what_was_graded()}), "
                 f"{self.could_not_grade} could not be graded, "
                 f"{self.grader_failed} grader failures, {self.students} students, {self.problems} problems{sent}{refused}"
-                f"{canvas}; {self.seconds:.1f} s -> {self.out / 'index.html'}")
+                f"{canvas}; {self.seconds:.1f} s -> {self.out / 'index.html'}"
+                + (f"\nNot every reply was sent: {self.send_error}" if self.send_error else ""))
 
     def what_was_graded(self) -> str:
         """What happened to the submissions: graded now, graded in an earlier run, or the same
@@ -178,12 +180,18 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
 
         written = write_outputs(state, Path(out), specs, roster, options)
         replies = write_replies(state, Path(out), written.entries, items, options, smtp)
+        problems = written.problems
+        if smtp is not None:  # the dashboard lists the replies the server refused, as they are now
+            from grader.batch.outputs import redraw_dashboard
+
+            problems = redraw_dashboard(state, Path(out), written, specs)
     finally:
         state.close()
     return Summary(messages=len(items), attempts=attempts_seen, graded_now=sum(counts.values()), reused=reused,
                    could_not_grade=written.could_not_grade, grader_failed=written.grader_failed,
-                   students=written.students, problems=written.problems, seconds=time.monotonic() - started,
-                   out=Path(out), replies_written=replies[0], replies_sent=replies[1], resent_unchanged=resent)
+                   students=written.students, problems=problems, seconds=time.monotonic() - started,
+                   out=Path(out), replies_written=replies.written, replies_sent=replies.sent, resent_unchanged=resent,
+                   replies_refused=replies.refused, send_error=replies.error)
 
 
 def _executor(options: Options) -> Any:
@@ -216,12 +224,22 @@ def kept(out: Path, sha256: str) -> bytes:
     return data
 
 
+@dataclass(frozen=True)
+class Replies:
+    written: int = 0
+    sent: int = 0
+    refused: int = 0  # refused by the SMTP server this run: unsent, tried again on the next run
+    error: str = ""  # why sending stopped early (the rest go on the next run)
+
+
 def write_replies(state: State, out: Path, entries: Iterable[Any], items: dict[str, Any],
-                  options: Options, smtp: Any = None) -> tuple[int, int]:
+                  options: Options, smtp: Any = None) -> Replies:
     """One reply per student and assignment, in the thread of the counted submission's mail,
     with the report attached: written to out/replies/, and with --send sent by SMTP. A reply is
-    keyed by the graded job it reports, so it is sent once, and again only if the grade changed."""
-    from grader.batch.replies import build_reply
+    keyed by the graded job it reports, so it is sent once, and again only if the grade changed.
+    A reply the server refuses is recorded (the dashboard lists it) and stays unsent, so every
+    later run with --send tries it again; none is ever sent twice."""
+    from grader.batch.replies import ReplyError, build_reply, write_reply
 
     messages = []
     for entry in entries:
@@ -230,18 +248,30 @@ def write_replies(state: State, out: Path, entries: Iterable[Any], items: dict[s
             continue  # a saved submission with no address, or a mail from no one: nobody to answer
         report = out / entry.report
         sender = smtp.sender if smtp is not None else options.reply_from
-        message = build_reply(item, entry.name or entry.student, entry.shown, report, sender)
-        path = out / "replies" / folder_name(entry.student) / f"{entry.assignment}.eml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(bytes(message))
+        extra = (f"Late: {entry.late}.",) if entry.late else ()
+        message = build_reply(item, entry.name or entry.student, entry.shown, report, sender, extra)
+        path = write_reply(message, out / "replies" / folder_name(entry.student) / f"{entry.assignment}.eml")
         key = hashlib.sha256(f"{entry.student}\0{entry.assignment}\0{entry.job_key}".encode()).hexdigest()
         state.record_reply(key, entry.student, entry.assignment, entry.job_key, path.relative_to(out).as_posix())
         messages.append((key, message))
     if smtp is None or not messages:
-        return len(messages), 0
+        return Replies(written=len(messages))
     from grader.batch.replies import send_replies
 
-    return len(messages), send_replies(messages, smtp, state.reply_sent, state.mark_sent)
+    refused: list[str] = []
+
+    def on_refused(key: str, sentence: str) -> None:
+        state.mark_refused(key, sentence)
+        refused.append(key)
+
+    sent_before = sum(state.reply_sent(key) for key, _ in messages)
+    try:
+        sent = send_replies(messages, smtp, state.reply_sent, state.mark_sent, on_error=on_refused)
+        error = ""
+    except ReplyError as exc:  # the connection failed or was lost: what went is recorded
+        sent = sum(state.reply_sent(key) for key, _ in messages) - sent_before
+        error = str(exc)
+    return Replies(written=len(messages), sent=sent, refused=len(refused), error=error)
 
 
 def _read(reader: Callable[[Path], Iterable[Any]], inbox: Path) -> Iterator[Any]:
