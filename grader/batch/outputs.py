@@ -29,6 +29,7 @@ class Written:
     # What the dashboard was drawn from, less the replies' state (redrawn after sending).
     issues: tuple[Issue, ...] = ()
     similarity: tuple[tuple[str, str], ...] = ()
+    rows: tuple[gradebook.Row, ...] = ()  # the gradebooks' lines
 
 
 def reply_issues(state: State) -> list[Issue]:
@@ -38,9 +39,11 @@ def reply_issues(state: State) -> list[Issue]:
             for student, slug, why, tries in state.refused_replies()]
 
 
-def redraw_dashboard(state: State, out: Path, written: Written, specs: dict[str, Assignment]) -> int:
-    """The dashboard again, with the replies' state as it is now; the number of problems."""
-    issues = [*written.issues, *reply_issues(state)]
+def redraw_dashboard(state: State, out: Path, written: Written, specs: dict[str, Assignment],
+                     extra: Sequence[Issue] = ()) -> int:
+    """The dashboard again, with the replies' state as it is now and `extra` problems (from
+    filling a Canvas export); the number of problems."""
+    issues = [*written.issues, *extra, *reply_issues(state)]
     write_dashboard(out / "index.html", written.entries, issues, specs, similarity=dict(written.similarity))
     return len(issues)
 
@@ -173,7 +176,7 @@ def write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster:
     write_dashboard(out / "index.html", entries, shown, specs, similarity=similarity)
     return Written(students=len({e.student for e in entries}), problems=len(shown), could_not_grade=could_not,
                    grader_failed=failed, entries=tuple(entries), issues=tuple(issues),
-                   similarity=tuple(similarity.items()))
+                   similarity=tuple(similarity.items()), rows=tuple(rows))
 
 
 def _score_text(attempt: Attempt) -> str:

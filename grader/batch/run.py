@@ -56,6 +56,10 @@ class Options:
     sandbox: bool = True
     data: DataConfig = field(default_factory=DataConfig)
     progress: bool | None = None  # None: a bar when stdout is a terminal
+    # The instructor's own Canvas gradebook export, copied with the assignment's column filled
+    # (out/<its name>-filled.csv); `canvas_column` names the column when the subjects do not.
+    canvas_export: Path | None = None
+    canvas_column: str | None = None
     # A Dask scheduler's address (tcp://HOST:8786): grade there instead of in local processes.
     cluster: str | None = None
     # True (the default, --warm-workers): workers forked from a warm zygote where the full sandbox
@@ -134,6 +138,7 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
         from grader.batch.mail import read_inbox as reader
     _check_policies(options)
     smtp = _smtp(options)  # before grading: a batch that cannot send says so at once
+    export = _canvas_export(options, specs)  # the same for an export with no column to fill
     state = State(Path(out))
     try:
         # Jobs wait without their bytes (kept in out/submissions/ by SHA-256), so the batch's
@@ -180,18 +185,23 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
 
         written = write_outputs(state, Path(out), specs, roster, options)
         replies = write_replies(state, Path(out), written.entries, items, options, smtp)
-        problems = written.problems
-        if smtp is not None:  # the dashboard lists the replies the server refused, as they are now
+        problems, canvas = written.problems, ""
+        extra = []
+        if export is not None:
+            filled = _fill_canvas(export, written.rows, roster, Path(out))
+            canvas = filled.sentence(Path(out))
+            extra = _canvas_issues(filled)
+        if smtp is not None or extra:  # the dashboard lists what sending and filling left to do
             from grader.batch.outputs import redraw_dashboard
 
-            problems = redraw_dashboard(state, Path(out), written, specs)
+            problems = redraw_dashboard(state, Path(out), written, specs, extra)
     finally:
         state.close()
     return Summary(messages=len(items), attempts=attempts_seen, graded_now=sum(counts.values()), reused=reused,
                    could_not_grade=written.could_not_grade, grader_failed=written.grader_failed,
                    students=written.students, problems=problems, seconds=time.monotonic() - started,
                    out=Path(out), replies_written=replies.written, replies_sent=replies.sent, resent_unchanged=resent,
-                   replies_refused=replies.refused, send_error=replies.error)
+                   replies_refused=replies.refused, send_error=replies.error, canvas_export=canvas)
 
 
 def _executor(options: Options) -> Any:
@@ -307,6 +317,43 @@ def _smtp(options: Options) -> Any:
         return SmtpConfig.load(options.smtp_config)
     except ReplyError as exc:
         raise BatchError(str(exc)) from None
+
+
+def _canvas_export(options: Options, specs: dict[str, Assignment]) -> Any:
+    """The Canvas export to fill, read and its columns found before anything is graded."""
+    if options.canvas_export is None:
+        if options.canvas_column:
+            raise BatchError("--canvas-column needs --canvas-export (the gradebook exported from Canvas).")
+        return None
+    from grader.batch.canvas_export import CanvasExportError, read_export
+
+    try:
+        return read_export(Path(options.canvas_export), specs, options.canvas_column)
+    except CanvasExportError as exc:
+        raise BatchError(str(exc)) from None
+
+
+def _fill_canvas(export: Any, rows: Iterable[Any], roster: Any, out: Path) -> Any:
+    """A copy of the export in `out` with each graded student's cell filled."""
+    from grader.batch.canvas_export import Grade, fill_export
+
+    grades = []
+    for row in rows:
+        person = roster.by_id(row.student) if roster is not None else None
+        keys = {row.student, row.email, *(person.emails if person else ())}
+        grades.append(Grade(row.assignment, row.student, frozenset(k.strip().lower() for k in keys if k.strip()),
+                            row.score))
+    return fill_export(export, grades, out / f"{export.path.stem}-filled.csv")
+
+
+def _canvas_issues(filled: Any) -> list[Any]:
+    from grader.batch.dashboard import Issue
+
+    issues = [Issue("canvas: left blank", name, f"{why}; its cell is left as it was") for name, why in filled.blank]
+    issues += [Issue("canvas: not in export", student, f"graded in {slug}, but no row of the Canvas export has their "
+                     "SIS User ID or SIS Login ID: enter the grade by hand, or add their id to the roster")
+               for student, slug in filled.missing]
+    return issues
 
 
 def _assignments(course: Path, only: str | None) -> dict[str, Assignment]:

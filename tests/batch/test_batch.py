@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from grader import pipeline
-from grader.batch.run import Options, batch
+from grader.batch.run import BatchError, Options, batch
 from grader.batch.state import DATABASE
 from grader.batch.roster import load_roster
 from tests.batch.course import BASE, GOOD, mail, make_course, make_inbox, write_mbox
@@ -212,3 +212,35 @@ def test_the_summary_says_what_was_graded_now_before_and_resent_unchanged(tmp_pa
     fresh = grade(write_mbox(tmp_path / "one.mbox", [first, same]), tmp_path / "out2", course)
     assert "(1 graded now, 1 resent unchanged, not graded again)" in fresh.line()
     assert "unchanged" not in grade(write_mbox(tmp_path / "changed.mbox", [first, changed]), tmp_path / "out3", course).line()
+
+
+def test_the_instructors_canvas_export_is_filled_in_place_for_the_matched_students(graded, tmp_path):
+    _, course, inbox, roster, _, _ = graded
+    out = copy_of(graded, tmp_path)
+    export = tmp_path / "Grades-Tiny.csv"
+    lines = ["Student,ID,SIS User ID,SIS Login ID,Section,Tiny Work 1 (4242),Current Score",
+             "    Points Possible,,,,,3.00,(read only)",
+             '"Lovelace0, Ada0",11,s0,student0@uni.example,A,,',  # by SIS User ID
+             '"Lovelace1, Ada1",12,,student1@uni.example,A,,',  # by SIS Login ID (an address in the roster)
+             '"Broken, Bob",19,s9,broken,A,,',  # could not be graded: left blank, listed
+             '"Nobody, Zed",20,s77,zed,B,2.00,',  # no submission: left as it was, listed
+             '"Student, Test",99,,,A,,']
+    export.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines + [""]).encode())
+    summary = grade(inbox, out, course, roster=roster, canvas_export=export)
+    assert summary.graded_now == 0
+    filled = (out / "Grades-Tiny-filled.csv").read_bytes()
+    assert filled == export.read_bytes().replace(b"s0,student0@uni.example,A,,", b"s0,student0@uni.example,A,3,").replace(
+        b",student1@uni.example,A,,", b",student1@uni.example,A,1,")
+    assert "Canvas export filled: 2 grades written, 2 students left blank, 3 graded students not in the export" in summary.line()
+    page = (out / "index.html").read_text()
+    assert "<td>canvas: left blank</td><td>Nobody, Zed</td>" in page and "<td>canvas: left blank</td><td>Broken, Bob</td>" in page
+    assert "<td>canvas: not in export</td><td>s8</td>" in page
+
+
+def test_a_canvas_export_without_the_assignments_column_stops_the_batch_before_grading(tmp_path):
+    course, inbox = make_course(tmp_path / "course"), make_inbox(tmp_path, students=1, extras=False)
+    export = tmp_path / "export.csv"
+    export.write_text("Student,ID,SIS User ID,SIS Login ID,Section,Quiz 3 (777)\n", encoding="utf-8")
+    with pytest.raises(BatchError, match="No column .* names tiny"):
+        grade(inbox, tmp_path / "out", course, canvas_export=export)
+    assert not (tmp_path / "out" / DATABASE).exists()
