@@ -174,9 +174,13 @@ class State:
                  outcome.host, outcome.grader_version, outcome.assignment_digest, time.time()))
 
     def record_reply(self, key: str, student: str, assignment: str, job_key: str, path: str) -> None:
+        """A reply for the student's current grade; an unsent, refused one for an earlier grade
+        is superseded by it (no longer listed: this one is what will be sent)."""
         with self._tx():
             self.db.execute("INSERT OR IGNORE INTO replies (key, student, assignment, job_key, path) VALUES (?,?,?,?,?)",
                             (key, student, assignment, job_key, path))
+            self.db.execute("UPDATE replies SET refused = NULL WHERE student = ? AND assignment = ? AND key != ?"
+                            " AND sent_at IS NULL AND refused IS NOT NULL", (student, assignment, key))
 
     def mark_sent(self, key: str) -> None:
         with self._tx():
