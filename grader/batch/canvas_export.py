@@ -252,3 +252,26 @@ def fill_export(export: Export, grades: Sequence[Grade], target: Path) -> Filled
     missing = tuple(sorted({(g.student, g.assignment) for g in grades if g.assignment in export.columns
                             and (g.student, g.assignment) not in matched}))
     return Filled(target, len(edits), tuple(blank), missing, tests)
+
+
+def grades_from_rows(rows: Sequence[Any], roster: Any) -> list[Grade]:
+    """What each gradebook row (grader.batch.gradebook.Row) puts in the export, and the ids and
+    addresses (the roster's) that may name its student there."""
+    grades = []
+    for row in rows:
+        person = roster.by_id(row.student) if roster is not None else None
+        keys = {row.student, row.email, *(person.emails if person else ())}
+        grades.append(Grade(row.assignment, row.student, frozenset(k.strip().lower() for k in keys if k.strip()),
+                            row.score))
+    return grades
+
+
+def issues(filled: Filled) -> list[Any]:
+    """The dashboard's lines for what filling left undone."""
+    from grader.batch.dashboard import Issue
+
+    lines = [Issue("canvas: left blank", name, f"{why}; its cell is left as it was") for name, why in filled.blank]
+    lines += [Issue("canvas: not in export", student, f"graded in {slug}, but no row of the Canvas export has their "
+                     "SIS User ID or SIS Login ID: enter the grade by hand, or add their id to the roster")
+              for student, slug in filled.missing]
+    return lines

@@ -184,13 +184,17 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
         from grader.batch.outputs import write_outputs
 
         written = write_outputs(state, Path(out), specs, roster, options)
+        from grader.batch.replies import write_replies
+
         replies = write_replies(state, Path(out), written.entries, items, options, smtp)
         problems, canvas = written.problems, ""
         extra = []
         if export is not None:
-            filled = _fill_canvas(export, written.rows, roster, Path(out))
+            from grader.batch.canvas_export import fill_export, grades_from_rows, issues
+
+            filled = fill_export(export, grades_from_rows(written.rows, roster), Path(out) / f"{export.path.stem}-filled.csv")
             canvas = filled.sentence(Path(out))
-            extra = _canvas_issues(filled)
+            extra = issues(filled)
         if smtp is not None or extra:  # the dashboard lists what sending and filling left to do
             from grader.batch.outputs import redraw_dashboard
 
@@ -232,56 +236,6 @@ def kept(out: Path, sha256: str) -> bytes:
     if hashlib.sha256(data).hexdigest() != sha256:  # a damaged store must not grade other bytes
         raise BatchError(f"{out / SUBMISSIONS} holds a damaged copy of {sha256[:12]}; delete it and rerun.")
     return data
-
-
-@dataclass(frozen=True)
-class Replies:
-    written: int = 0
-    sent: int = 0
-    refused: int = 0  # refused by the SMTP server this run: unsent, tried again on the next run
-    error: str = ""  # why sending stopped early (the rest go on the next run)
-
-
-def write_replies(state: State, out: Path, entries: Iterable[Any], items: dict[str, Any],
-                  options: Options, smtp: Any = None) -> Replies:
-    """One reply per student and assignment, in the thread of the counted submission's mail,
-    with the report attached: written to out/replies/, and with --send sent by SMTP. A reply is
-    keyed by the graded job it reports, so it is sent once, and again only if the grade changed.
-    A reply the server refuses is recorded (the dashboard lists it) and stays unsent, so every
-    later run with --send tries it again; none is ever sent twice."""
-    from grader.batch.replies import ReplyError, build_reply, write_reply
-
-    messages = []
-    for entry in entries:
-        item = items.get(entry.message_key)
-        if item is None or not item.sender or entry.shown is None:
-            continue  # a saved submission with no address, or a mail from no one: nobody to answer
-        report = out / entry.report
-        sender = smtp.sender if smtp is not None else options.reply_from
-        extra = (f"Late: {entry.late}.",) if entry.late else ()
-        message = build_reply(item, entry.name or entry.student, entry.shown, report, sender, extra)
-        path = write_reply(message, out / "replies" / folder_name(entry.student) / f"{entry.assignment}.eml")
-        key = hashlib.sha256(f"{entry.student}\0{entry.assignment}\0{entry.job_key}".encode()).hexdigest()
-        state.record_reply(key, entry.student, entry.assignment, entry.job_key, path.relative_to(out).as_posix())
-        messages.append((key, message))
-    if smtp is None or not messages:
-        return Replies(written=len(messages))
-    from grader.batch.replies import send_replies
-
-    refused: list[str] = []
-
-    def on_refused(key: str, sentence: str) -> None:
-        state.mark_refused(key, sentence)
-        refused.append(key)
-
-    sent_before = sum(state.reply_sent(key) for key, _ in messages)
-    try:
-        sent = send_replies(messages, smtp, state.reply_sent, state.mark_sent, on_error=on_refused)
-        error = ""
-    except ReplyError as exc:  # the connection failed or was lost: what went is recorded
-        sent = sum(state.reply_sent(key) for key, _ in messages) - sent_before
-        error = str(exc)
-    return Replies(written=len(messages), sent=sent, refused=len(refused), error=error)
 
 
 def _read(reader: Callable[[Path], Iterable[Any]], inbox: Path) -> Iterator[Any]:
@@ -331,29 +285,6 @@ def _canvas_export(options: Options, specs: dict[str, Assignment]) -> Any:
         return read_export(Path(options.canvas_export), specs, options.canvas_column)
     except CanvasExportError as exc:
         raise BatchError(str(exc)) from None
-
-
-def _fill_canvas(export: Any, rows: Iterable[Any], roster: Any, out: Path) -> Any:
-    """A copy of the export in `out` with each graded student's cell filled."""
-    from grader.batch.canvas_export import Grade, fill_export
-
-    grades = []
-    for row in rows:
-        person = roster.by_id(row.student) if roster is not None else None
-        keys = {row.student, row.email, *(person.emails if person else ())}
-        grades.append(Grade(row.assignment, row.student, frozenset(k.strip().lower() for k in keys if k.strip()),
-                            row.score))
-    return fill_export(export, grades, out / f"{export.path.stem}-filled.csv")
-
-
-def _canvas_issues(filled: Any) -> list[Any]:
-    from grader.batch.dashboard import Issue
-
-    issues = [Issue("canvas: left blank", name, f"{why}; its cell is left as it was") for name, why in filled.blank]
-    issues += [Issue("canvas: not in export", student, f"graded in {slug}, but no row of the Canvas export has their "
-                     "SIS User ID or SIS Login ID: enter the grade by hand, or add their id to the roster")
-               for student, slug in filled.missing]
-    return issues
 
 
 def _assignments(course: Path, only: str | None) -> dict[str, Assignment]:

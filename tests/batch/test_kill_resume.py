@@ -4,7 +4,6 @@ by the real reader."""
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
