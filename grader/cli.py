@@ -22,6 +22,7 @@ from grader.data import ENV_VAR, DataConfig
 from grader.text import for_terminal
 
 EXIT_GRADED, EXIT_CANNOT_GRADE, EXIT_GRADER_FAILED = 0, 2, 3
+EXIT_NOT_ALL_SENT = 4  # grade batch --send: a reply was refused or sending stopped; the next run sends the rest
 
 
 def local(path: Path, *, assignment: str | None = None, hidden: bool = False, out: Path | None = None,
@@ -121,7 +122,7 @@ def batch(inbox: Path, *, out: Path | None = None, assignment: str | None = None
           workers: int = 0, deadline: str | None = None, late: str | None = None, count: str = "latest",
           regrade: bool = False, send: bool = False, smtp_config: Path | None = None, course: Path | None = None,
           sandbox: bool = True, data_dir: Path | None = None, cluster: str | None = None,
-          warm: bool | None = True) -> int:
+          warm: bool | None = True, canvas_export: Path | None = None, canvas_column: str | None = None) -> int:
     """Grade a mailbox (or a folder of saved submissions) into a folder of reports and gradebooks."""
     from grader.batch.run import BatchError, Options, batch as run_batch, parse_deadline
     from grader.cluster import cluster_address
@@ -129,13 +130,16 @@ def batch(inbox: Path, *, out: Path | None = None, assignment: str | None = None
     try:
         options = Options(assignment=assignment, roster=roster, workers=workers, deadline=parse_deadline(deadline),
                           late=late, count=count, regrade=regrade, send=send, smtp_config=smtp_config, sandbox=sandbox,
-                          data=DataConfig.resolve(data_dir), cluster=cluster_address(cluster), warm=warm)
+                          data=DataConfig.resolve(data_dir), cluster=cluster_address(cluster), warm=warm,
+                          canvas_export=canvas_export, canvas_column=canvas_column)
         summary = run_batch(inbox, out or Path("graded"), course=course, options=options)
     except (BatchError, AssignmentError) as exc:
         print(f"grade: {for_terminal(str(exc))}", file=sys.stderr)
         return EXIT_CANNOT_GRADE
     print(summary.line())
-    return EXIT_GRADER_FAILED if summary.grader_failed else EXIT_GRADED
+    if summary.grader_failed:
+        return EXIT_GRADER_FAILED
+    return EXIT_NOT_ALL_SENT if summary.replies_refused or summary.send_error else EXIT_GRADED
 
 
 def assign_starter(solution: Path, *, out: Path | None = None, assignment: str | None = None,
@@ -228,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--send", action="store_true", help="send the replies by SMTP (settings from --smtp-config or GRADER_SMTP_*)")
     p.add_argument("--smtp-config", type=Path, metavar="FILE",
                    help="TOML file with an [smtp] table: host, port, starttls, user, password (file chmod 600), from")
+    p.add_argument("--canvas-export", type=Path, metavar="CSV",
+                   help="your Canvas gradebook export: a copy with the assignment's column filled is written to --out")
+    p.add_argument("--canvas-column", metavar="NAME",
+                   help="the export's column to fill, e.g. 'Practical Work 1 (12345)' (default: found by the subject patterns)")
     p.add_argument("--no-sandbox", dest="sandbox", action="store_false", help="run without the OS sandbox")
     p.add_argument("--data-dir", type=Path, metavar="DIR", help=f"data sets folder (default: ${ENV_VAR})")
     p.add_argument("--cluster", metavar="tcp://HOST:8786",
@@ -265,7 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return batch(args.inbox, out=args.out, assignment=args.assignment, roster=args.roster, workers=args.workers,
                      deadline=args.deadline, late=args.late, count=args.count, regrade=args.regrade, send=args.send,
                      smtp_config=args.smtp_config, course=args.course, sandbox=args.sandbox,
-                     data_dir=args.data_dir, cluster=args.cluster, warm=args.warm)
+                     data_dir=args.data_dir, cluster=args.cluster, warm=args.warm,
+                     canvas_export=args.canvas_export, canvas_column=args.canvas_column)
     if args.verb == "assign":
         return assign_starter(args.solution, out=args.out, assignment=args.assignment, course=args.course)
     if args.verb == "release":

@@ -220,6 +220,7 @@ def _folder_entries(path: Path) -> Iterator[tuple[str, str, Parsed | MailItem]]:
 
 # Moodle: "Jane Doe_123456_assignsubmission_file_"; Canvas: "doejane_LATE_123_456_tp1.ipynb".
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_[a-z]+_?$")
+_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 _CANVAS = re.compile(r"^(?P<name>[a-z]+)(?P<late>_late)?_(?P<uid>\d+)_(?P<sid>\d+)_(?P<file>.+)$", re.I)
 
 
@@ -262,12 +263,14 @@ def _saved_entry(entry: Path) -> MailItem:
             notes.append(note)
         attachments.append(Attachment(graded_name, data, hashlib.sha256(data).hexdigest(), "application/octet-stream"))
     notes.append("A saved file carries no arrival time, so the deadline cannot be checked.")
+    # Some downloads (and instructors saving mail by hand) name each entry after the address.
+    sender = name.strip().lower() if _ADDRESS.fullmatch(name.strip()) else ""
     digest = hashlib.sha256("".join(sorted(a.sha256 for a in attachments)).encode()).hexdigest()
     return MailItem(
         key=f"saved:{entry.name}:{digest[:16]}",
         message_id="",
-        sender="",
-        sender_name=name.replace("_", " ").strip(),
+        sender=sender,
+        sender_name="" if sender else name.replace("_", " ").strip(),
         subject="",
         sent_at=None,
         time_source="none",

@@ -27,6 +27,26 @@ class Written:
     could_not_grade: int
     grader_failed: int
     entries: tuple[Entry, ...] = ()
+    # What the dashboard was drawn from, less the replies' state (redrawn after sending).
+    issues: tuple[Issue, ...] = ()
+    similarity: tuple[tuple[str, str], ...] = ()
+    rows: tuple[gradebook.Row, ...] = ()  # the gradebooks' lines
+
+
+def reply_issues(state: State) -> list[Issue]:
+    """A line per reply the SMTP server refused and that is still unsent (retried each run with --send)."""
+    return [Issue("reply refused", student, f"{slug}: {why} Not sent yet (tried {tries}x); "
+                  "the next run with --send tries again")
+            for student, slug, why, tries in state.refused_replies()]
+
+
+def redraw_dashboard(state: State, out: Path, written: Written, specs: dict[str, Assignment],
+                     extra: Sequence[Issue] = ()) -> int:
+    """The dashboard again, with the replies' state as it is now and `extra` problems (from
+    filling a Canvas export); the number of problems."""
+    issues = [*written.issues, *extra, *reply_issues(state)]
+    write_dashboard(out / "index.html", written.entries, issues, specs, similarity=dict(written.similarity))
+    return len(issues)
 
 
 def _when(value: datetime | None) -> str:
@@ -160,9 +180,11 @@ def _write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster
     _gradebooks(rows, specs, out)
     similarity = {slug: page for slug, found in sorted(compared.items()) if slug in specs
                   for page in [views.write_similarity(out, slug, specs[slug], found)] if page}
-    write_dashboard(out / "index.html", entries, issues, specs, similarity=similarity)
-    return Written(students=len({e.student for e in entries}), problems=len(issues), could_not_grade=could_not,
-                   grader_failed=failed, entries=tuple(entries))
+    shown = [*issues, *reply_issues(state)]
+    write_dashboard(out / "index.html", entries, shown, specs, similarity=similarity)
+    return Written(students=len({e.student for e in entries}), problems=len(shown), could_not_grade=could_not,
+                   grader_failed=failed, entries=tuple(entries), issues=tuple(issues),
+                   similarity=tuple(similarity.items()), rows=tuple(rows))
 
 
 def _score_text(attempt: Attempt) -> str:

@@ -7,6 +7,7 @@ never from the command line, where other users of the machine could read them.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import smtplib
@@ -20,12 +21,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grader.batch.message import GRADER_HEADER
 
 if TYPE_CHECKING:
     from grader.batch.mail import MailItem
+    from grader.batch.state import State
     from grader.results import GradeResult
 
 # A report page is tens of KB; a larger file would be refused by many servers.
@@ -246,3 +248,51 @@ def send_replies(
     if refused:
         raise ReplyError(f"{sent} replies sent, {len(refused)} refused: {refused[0]}")
     return sent
+
+
+@dataclass(frozen=True)
+class Replies:
+    written: int = 0
+    sent: int = 0
+    refused: int = 0  # refused by the SMTP server this run: unsent, tried again on the next run
+    error: str = ""  # why sending stopped early (the rest go on the next run)
+
+
+def write_replies(state: State, out: Path, entries: Iterable[Any], items: dict[str, MailItem],
+                  options: Any, smtp: SmtpConfig | None = None) -> Replies:
+    """One reply per student and assignment, in the thread of the counted submission's mail,
+    with the report attached: written to out/replies/, and with --send sent by SMTP. A reply is
+    keyed by the graded job it reports, so it is sent once, and again only if the grade changed.
+    A reply the server refuses is recorded (the dashboard lists it) and stays unsent, so every
+    later run with --send tries it again; none is ever sent twice."""
+    from grader.batch.run import folder_name
+
+    messages = []
+    for entry in entries:
+        item = items.get(entry.message_key)
+        if item is None or not item.sender or entry.shown is None:
+            continue  # a saved submission with no address, or a mail from no one: nobody to answer
+        report = out / entry.report
+        sender = smtp.sender if smtp is not None else options.reply_from
+        extra = (f"Late: {entry.late}.",) if entry.late else ()
+        message = build_reply(item, entry.name or entry.student, entry.shown, report, sender, extra)
+        path = write_reply(message, out / "replies" / folder_name(entry.student) / f"{entry.assignment}.eml")
+        key = hashlib.sha256(f"{entry.student}\0{entry.assignment}\0{entry.job_key}".encode()).hexdigest()
+        state.record_reply(key, entry.student, entry.assignment, entry.job_key, path.relative_to(out).as_posix())
+        messages.append((key, message))
+    if smtp is None or not messages:
+        return Replies(written=len(messages))
+    refused: list[str] = []
+
+    def on_refused(key: str, sentence: str) -> None:
+        state.mark_refused(key, sentence)
+        refused.append(key)
+
+    sent_before = sum(state.reply_sent(key) for key, _ in messages)
+    try:
+        sent = send_replies(messages, smtp, state.reply_sent, state.mark_sent, on_error=on_refused)
+        error = ""
+    except ReplyError as exc:  # the connection failed or was lost: what went is recorded
+        sent = sum(state.reply_sent(key) for key, _ in messages) - sent_before
+        error = str(exc)
+    return Replies(written=len(messages), sent=sent, refused=len(refused), error=error)

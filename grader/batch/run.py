@@ -56,6 +56,10 @@ class Options:
     sandbox: bool = True
     data: DataConfig = field(default_factory=DataConfig)
     progress: bool | None = None  # None: a bar when stdout is a terminal
+    # The instructor's own Canvas gradebook export, copied with the assignment's column filled
+    # (out/<its name>-filled.csv); `canvas_column` names the column when the subjects do not.
+    canvas_export: Path | None = None
+    canvas_column: str | None = None
     # A Dask scheduler's address (tcp://HOST:8786): grade there instead of in local processes.
     cluster: str | None = None
     # True (the default, --warm-workers): workers forked from a warm zygote where the full sandbox
@@ -78,13 +82,38 @@ class Summary:
     out: Path
     replies_written: int = 0
     replies_sent: int = 0
+    # Submissions whose file a student sent again byte for byte (same SHA-256, same student and
+    # assignment): listed as attempts, graded once. Not part of `reused`.
+    resent_unchanged: int = 0
+    replies_refused: int = 0
+    canvas_export: str = ""  # a sentence about the filled Canvas export, "" when none was given
+    send_error: str = ""  # why sending stopped (the connection was lost...); the next run sends the rest
 
     def line(self) -> str:
         sent = f", {self.replies_sent} replies sent" if self.replies_sent else ""
-        return (f"{self.messages} messages, {self.attempts} submissions ({self.graded_now} graded now, "
-                f"{self.reused} from before), {self.could_not_grade} could not be graded, "
-                f"{self.grader_failed} grader failures, {self.students} students, {self.problems} problems{sent}; "
-                f"{self.seconds:.1f} s -> {self.out / 'index.html'}")
+        refused = f", {self.replies_refused} replies refused by the server (sent on the next run)" if self.replies_refused else ""
+        canvas = f"; {self.canvas_export}" if self.canvas_export else ""
+        return (f"{self.messages} messages, {self.attempts} submissions ({self.what_was_graded()}), "
+                f"{self.could_not_grade} could not be graded, "
+                f"{self.grader_failed} grader failures, {self.students} students, {self.problems} problems{sent}{refused}"
+                f"{canvas}; {self.seconds:.1f} s -> {self.out / 'index.html'}"
+                + (f"\nNot every reply was sent: {self.send_error}" if self.send_error else ""))
+
+    def what_was_graded(self) -> str:
+        """What happened to the submissions: graded now, graded in an earlier run, or the same
+        file sent again (graded once, not again)."""
+        parts = []
+        if self.graded_now:
+            parts.append(f"{self.graded_now} graded now")
+        if self.reused:
+            parts.append(f"{self.reused} already graded in an earlier run")
+        if self.resent_unchanged:
+            parts.append(f"{self.resent_unchanged} resent unchanged, not graded again")
+        if not parts:
+            return "0 graded now"
+        if not self.graded_now:
+            return "nothing new: " + ", ".join(parts)
+        return ", ".join(parts)
 
 
 def folder_name(student: str) -> str:
@@ -109,6 +138,7 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
         from grader.batch.mail import read_inbox as reader
     _check_policies(options)
     smtp = _smtp(options)  # before grading: a batch that cannot send says so at once
+    export = _canvas_export(options, specs)  # the same for an export with no column to fill
     state = State(Path(out))
     try:
         # Jobs wait without their bytes (kept in out/submissions/ by SHA-256), so the batch's
@@ -116,18 +146,25 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
         jobs: list[GradeJob] = []
         items: dict[str, Any] = {}
         queued: set[str] = set()
-        attempts_seen = 0
+        attempts_seen = resent = 0
+        seen_jobs: set[str] = set()  # a job is a student's file for an assignment: same bytes, same job
         for item in _read(reader, inbox):
             items[item.key] = replace(item, attachments=())
             row, attached, attempts = _plan(item, specs, digests, roster, options)
             state.record_message(row, attached, attempts)
             for attempt, job in attempts:
                 attempts_seen += 1
-                if job is not None and job.key not in queued and (options.regrade or state.needs_grading(job.key)):
+                if job is None:
+                    continue
+                if job.key in seen_jobs:
+                    resent += 1  # the same file again from the same student: one grade serves both
+                    continue
+                seen_jobs.add(job.key)
+                if job.key not in queued and (options.regrade or state.needs_grading(job.key)):
                     queued.add(job.key)
                     keep(Path(out), job.data, job.sha256)
                     jobs.append(replace(job, data=b"", label=job.sha256))
-        reused = attempts_seen - len(jobs)
+        reused = attempts_seen - len(jobs) - resent
         counts = {"graded": 0, "could not grade": 0, "grader failed": 0}
         with _Progress(len(jobs), options.progress) as bar:
             def done(outcome: GradeOutcome) -> None:
@@ -147,13 +184,28 @@ def batch(inbox: Path, out: Path, *, course: Path | None = None, options: Option
         from grader.batch.outputs import write_outputs
 
         written = write_outputs(state, Path(out), specs, roster, options)
+        from grader.batch.replies import write_replies
+
         replies = write_replies(state, Path(out), written.entries, items, options, smtp)
+        problems, canvas = written.problems, ""
+        extra = []
+        if export is not None:
+            from grader.batch.canvas_export import fill_export, grades_from_rows, issues
+
+            filled = fill_export(export, grades_from_rows(written.rows, roster), Path(out) / f"{export.path.stem}-filled.csv")
+            canvas = filled.sentence(Path(out))
+            extra = issues(filled)
+        if smtp is not None or extra:  # the dashboard lists what sending and filling left to do
+            from grader.batch.outputs import redraw_dashboard
+
+            problems = redraw_dashboard(state, Path(out), written, specs, extra)
     finally:
         state.close()
     return Summary(messages=len(items), attempts=attempts_seen, graded_now=sum(counts.values()), reused=reused,
                    could_not_grade=written.could_not_grade, grader_failed=written.grader_failed,
-                   students=written.students, problems=written.problems, seconds=time.monotonic() - started,
-                   out=Path(out), replies_written=replies[0], replies_sent=replies[1])
+                   students=written.students, problems=problems, seconds=time.monotonic() - started,
+                   out=Path(out), replies_written=replies.written, replies_sent=replies.sent, resent_unchanged=resent,
+                   replies_refused=replies.refused, send_error=replies.error, canvas_export=canvas)
 
 
 def _executor(options: Options) -> Any:
@@ -184,34 +236,6 @@ def kept(out: Path, sha256: str) -> bytes:
     if hashlib.sha256(data).hexdigest() != sha256:  # a damaged store must not grade other bytes
         raise BatchError(f"{out / SUBMISSIONS} holds a damaged copy of {sha256[:12]}; delete it and rerun.")
     return data
-
-
-def write_replies(state: State, out: Path, entries: Iterable[Any], items: dict[str, Any],
-                  options: Options, smtp: Any = None) -> tuple[int, int]:
-    """One reply per student and assignment, in the thread of the counted submission's mail,
-    with the report attached: written to out/replies/, and with --send sent by SMTP. A reply is
-    keyed by the graded job it reports, so it is sent once, and again only if the grade changed."""
-    from grader.batch.replies import build_reply
-
-    messages = []
-    for entry in entries:
-        item = items.get(entry.message_key)
-        if item is None or not item.sender or entry.shown is None:
-            continue  # a saved submission with no address, or a mail from no one: nobody to answer
-        report = out / entry.report
-        sender = smtp.sender if smtp is not None else options.reply_from
-        message = build_reply(item, entry.name or entry.student, entry.shown, report, sender)
-        path = out / "replies" / folder_name(entry.student) / f"{entry.assignment}.eml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(bytes(message))
-        key = hashlib.sha256(f"{entry.student}\0{entry.assignment}\0{entry.job_key}".encode()).hexdigest()
-        state.record_reply(key, entry.student, entry.assignment, entry.job_key, path.relative_to(out).as_posix())
-        messages.append((key, message))
-    if smtp is None or not messages:
-        return len(messages), 0
-    from grader.batch.replies import send_replies
-
-    return len(messages), send_replies(messages, smtp, state.reply_sent, state.mark_sent)
 
 
 def _read(reader: Callable[[Path], Iterable[Any]], inbox: Path) -> Iterator[Any]:
@@ -249,6 +273,20 @@ def _smtp(options: Options) -> Any:
         raise BatchError(str(exc)) from None
 
 
+def _canvas_export(options: Options, specs: dict[str, Assignment]) -> Any:
+    """The Canvas export to fill, read and its columns found before anything is graded."""
+    if options.canvas_export is None:
+        if options.canvas_column:
+            raise BatchError("--canvas-column needs --canvas-export (the gradebook exported from Canvas).")
+        return None
+    from grader.batch.canvas_export import CanvasExportError, read_export
+
+    try:
+        return read_export(Path(options.canvas_export), specs, options.canvas_column)
+    except CanvasExportError as exc:
+        raise BatchError(str(exc)) from None
+
+
 def _assignments(course: Path, only: str | None) -> dict[str, Assignment]:
     slugs = [only] if only else list_assignments(course)
     return {slug: load_assignment(course, slug) for slug in slugs}
@@ -270,13 +308,21 @@ def _load_roster(path: Path | None) -> Any:
 
 
 def identify(item: Any, roster: Any) -> tuple[str, bool]:
-    """(student id, known): the roster's id for the sender, else the sender's address. Known
-    is False only when a roster was given and does not list the sender."""
-    student = roster.lookup(item.sender) if roster is not None and item.sender else None
-    if student is not None:
-        return student.id, True
-    who = item.sender or (item.sender_name and f"unknown:{item.sender_name}") or f"unknown:{item.key[:12]}"
-    return who, roster is None and bool(item.sender)
+    """(student id, known). A mail: the roster's id for its sender, else the sender's address.
+    A saved submission (an LMS download names it after the student, no address): the roster's
+    one student of that name, else the name. Known is False when a roster was given and does not
+    list the student, or when nothing says who sent it."""
+    if item.sender:
+        student = roster.lookup(item.sender) if roster is not None else None
+        if student is not None:
+            return student.id, True
+        return item.sender, roster is None
+    if item.sender_name and str(item.key).startswith("saved:"):
+        student = roster.lookup_name(item.sender_name) if roster is not None else None
+        if student is not None:
+            return student.id, True
+        return (item.sender_name, True) if roster is None else (f"unknown:{item.sender_name}", False)
+    return (item.sender_name and f"unknown:{item.sender_name}") or f"unknown:{item.key[:12]}", False
 
 
 def _plan(item: Any, specs: dict[str, Assignment], digests: dict[str, str], roster: Any,

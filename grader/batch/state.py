@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS outcomes (
     seconds REAL, host TEXT, grader_version TEXT, assignment_digest TEXT, recorded_at REAL,
     tries INTEGER DEFAULT 1);
 CREATE TABLE IF NOT EXISTS replies (
-    key TEXT PRIMARY KEY, student TEXT, assignment TEXT, job_key TEXT, path TEXT, sent_at REAL);
+    key TEXT PRIMARY KEY, student TEXT, assignment TEXT, job_key TEXT, path TEXT, sent_at REAL,
+    refused TEXT, refused_at REAL, tries INTEGER DEFAULT 0);
 CREATE TABLE IF NOT EXISTS figures (
     key TEXT PRIMARY KEY, alt TEXT, png BLOB, width INTEGER, height INTEGER);
 CREATE INDEX IF NOT EXISTS attempts_by_student ON attempts (assignment, student);
@@ -115,7 +116,15 @@ class State:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a committed row survives a killed process
         self.db.executescript(SCHEMA)
+        self._add_columns("replies", {"refused": "TEXT", "refused_at": "REAL", "tries": "INTEGER DEFAULT 0"})
         self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+
+    def _add_columns(self, table: str, columns: dict[str, str]) -> None:
+        """A database made by an earlier version lacks newer columns: add them (data kept)."""
+        have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self.db.close()
@@ -188,13 +197,25 @@ class State:
                             (key, figure.alt, png, figure.width, figure.height))
 
     def record_reply(self, key: str, student: str, assignment: str, job_key: str, path: str) -> None:
+        """A reply for the student's current grade; an unsent, refused one for an earlier grade
+        is superseded by it (no longer listed: this one is what will be sent)."""
         with self._tx():
             self.db.execute("INSERT OR IGNORE INTO replies (key, student, assignment, job_key, path) VALUES (?,?,?,?,?)",
                             (key, student, assignment, job_key, path))
+            self.db.execute("UPDATE replies SET refused = NULL WHERE student = ? AND assignment = ? AND key != ?"
+                            " AND sent_at IS NULL AND refused IS NOT NULL", (student, assignment, key))
 
     def mark_sent(self, key: str) -> None:
         with self._tx():
-            self.db.execute("UPDATE replies SET sent_at = ? WHERE key = ?", (time.time(), key))
+            self.db.execute("UPDATE replies SET sent_at = ?, refused = NULL, tries = tries + 1 WHERE key = ?",
+                            (time.time(), key))
+
+    def mark_refused(self, key: str, sentence: str) -> None:
+        """The server refused this reply (a recipient, the sender, the content): it stays unsent,
+        so the next run tries it again, and the dashboard lists why."""
+        with self._tx():
+            self.db.execute("UPDATE replies SET refused = ?, refused_at = ?, tries = tries + 1 WHERE key = ?",
+                            (sentence[:1000], time.time(), key))
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -241,6 +262,11 @@ class State:
     def reply_sent(self, key: str) -> bool:
         row = self.db.execute("SELECT sent_at FROM replies WHERE key = ?", (key,)).fetchone()
         return bool(row and row[0])
+
+    def refused_replies(self) -> list[tuple[str, str, str, int]]:
+        """(student, assignment, why, tries) of each reply the server refused and that is not sent."""
+        return self.db.execute("SELECT student, assignment, refused, tries FROM replies WHERE refused IS NOT NULL"
+                               " AND sent_at IS NULL ORDER BY student, assignment").fetchall()
 
     def counts(self) -> dict[str, int]:
         tables = ("messages", "attachments", "attempts", "jobs", "outcomes", "replies")

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
+import mailbox
+from datetime import datetime, timedelta, timezone
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 
 MANIFEST = '''slug = "tiny"
@@ -60,31 +64,60 @@ def notebook(source: str) -> dict:
             "metadata": {"grader": {"assignment": "tiny"}}, "nbformat": 4, "nbformat_minor": 5}
 
 
+BASE = datetime(2026, 9, 21, 8, 0, tzinfo=timezone.utc)  # the first mail's arrival
+MX = "mx.uni.example"
+
+
+def mail(sender: str, arrived: datetime, files: list[tuple[str, bytes]] = (), *, subject: str = "Tiny Work 1",
+         body: str = "Hello, here is my work.\n", number: int = 0) -> EmailMessage:
+    """A student's mail as the course's server stored it: arrival in the top Received: header,
+    a Date: a few seconds earlier, a Message-ID, the files attached."""
+    message = EmailMessage(policy=policy.default)
+    message["Received"] = f"from client.example ([192.0.2.7]) by {MX} with ESMTPS id M{number:04d}; {format_datetime(arrived)}"
+    message["From"] = sender
+    message["To"] = "Course <course@uni.example>"
+    message["Subject"] = subject
+    message["Date"] = format_datetime(arrived - timedelta(seconds=5))
+    message["Message-ID"] = f"<m{number:04d}@client.example>"
+    message.set_content(body)
+    for name, data in files:
+        maintype, subtype = ("application", "x-ipynb+json") if name.endswith(".ipynb") else ("text", "x-python")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return message
+
+
+def write_mbox(path: Path, messages: list[EmailMessage]) -> Path:
+    """An mbox file written by the standard library, as a mail client exports one (anew: the
+    library appends to an existing file)."""
+    path.unlink(missing_ok=True)
+    box = mailbox.mbox(str(path), create=True)
+    try:
+        box.lock()
+        for message in messages:
+            box.add(message)
+        box.flush()
+    finally:
+        box.unlock()
+        box.close()
+    return path
+
+
+def inbox_mails(*, students: int = 4, extras: bool = True) -> list[EmailMessage]:
+    """Good and half-right modules one minute apart (student0@ first); with extras, a corrupt
+    notebook, a mail without attachment, and a student who sent twice (half, then good)."""
+    messages = [mail(f"Ada{n} <student{n}@uni.example>", BASE + timedelta(minutes=n),
+                     [("tiny.py", (GOOD if n % 2 == 0 else HALF).encode())], number=n) for n in range(students)]
+    if extras:
+        messages += [
+            mail("Bob Broken <broken@uni.example>", BASE, [("tp.ipynb", b'{"cells": [ this is not json')], number=100),
+            mail("Emma Empty <empty@uni.example>", BASE, [], body="I forgot the attachment\n", number=101),
+            mail("Tim Twice <twice@uni.example>", BASE, [("a_first.py", HALF.encode())], number=102),
+            mail("Tim Twice <twice@uni.example>", BASE + timedelta(seconds=30), [("b_second.py", GOOD.encode())],
+                 subject="Re: Tiny Work 1", number=103),
+        ]
+    return messages
+
+
 def make_inbox(root: Path, *, students: int = 4, extras: bool = True) -> Path:
-    """Saved submissions: good and half-right modules, a corrupt notebook, a folder with no
-    submission file, a student who sent twice. Times are fixed, one minute apart."""
-    inbox = root / "inbox"
-    inbox.mkdir()
-    base = 1_790_000_000
-    for n in range(students):
-        path = inbox / f"student{n}@uni.example.py"
-        path.write_text(GOOD if n % 2 == 0 else HALF)
-        os.utime(path, (base + 60 * n, base + 60 * n))
-    if not extras:
-        return inbox
-    corrupt = inbox / "broken@uni.example"
-    corrupt.mkdir()
-    (corrupt / "tp.ipynb").write_text('{"cells": [ this is not json')
-    os.utime(corrupt / "tp.ipynb", (base, base))
-    empty = inbox / "empty@uni.example"
-    empty.mkdir()
-    (empty / "notes.txt").write_text("I forgot the attachment")
-    os.utime(empty / "notes.txt", (base, base))
-    first = inbox / "twice@uni.example"  # two mails from one sender: a folder, then a file
-    first.mkdir()
-    (first / "a_first.py").write_text(HALF)
-    os.utime(first / "a_first.py", (base, base))
-    second = inbox / "twice@uni.example.py"
-    second.write_text(GOOD)
-    os.utime(second, (base + 30, base + 30))
-    return inbox
+    """The class's mailbox (inbox_mails) as an mbox file."""
+    return write_mbox(root / "inbox.mbox", inbox_mails(students=students, extras=extras))

@@ -1,4 +1,5 @@
-"""grade batch on a folder of saved submissions of the tiny course: outputs, problems, reruns."""
+"""grade batch on a real mbox of the tiny course (read by the real reader, with the real roster
+loader): outputs, problems, reruns."""
 
 from __future__ import annotations
 
@@ -7,15 +8,15 @@ import json
 import shutil
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import timedelta
 
 import pytest
 
 from grader import pipeline
-from grader.batch.run import Options, batch
+from grader.batch.run import BatchError, Options, batch
 from grader.batch.state import DATABASE
-from tests.batch import standins
-from tests.batch.course import GOOD, make_course, make_inbox
+from grader.batch.roster import load_roster
+from tests.batch.course import BASE, GOOD, mail, make_course, make_inbox, write_mbox
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +34,10 @@ def graded(tmp_path_factory):
 
 
 def grade(inbox, out, course, *, roster=None, workers=1, **options):
-    """`batch` with the saved-folder reader and roster of tests/batch/standins.py, whichever
-    modules the tree has: these tests are about the batch, not about reading mail."""
+    """`batch` as `grade batch` runs it (its reader, the roster loaded from the CSV), over a
+    pool of threads instead of processes: each grading still runs in its own sandboxed worker."""
     with ThreadPoolExecutor(workers) as pool:
-        return batch(inbox, out, course=course, executor=pool, reader=standins.read_inbox,
-                     roster=standins.load_roster(roster) if roster else None,
+        return batch(inbox, out, course=course, executor=pool, roster=load_roster(roster) if roster else None,
                      options=Options(assignment="tiny", progress=False, **options))
 
 
@@ -78,7 +78,7 @@ def test_the_canvas_gradebook_has_the_points_possible_row_second(graded):
 def test_a_resubmission_keeps_every_attempt_and_counts_the_latest(graded):
     report = json.loads((graded[4] / "s8" / "tiny.report.json").read_text())
     attempts = report["meta"]["attempts"]
-    assert [a["file"] for a in attempts] == ["a_first.py", "twice@uni.example.py"]
+    assert [a["file"] for a in attempts] == ["a_first.py", "b_second.py"]
     assert [a["counted"] for a in attempts] == [False, True] and report["score"] == 3
     assert "Submission 1 of 2" in (graded[4] / "s8" / "tiny.report.html").read_text()
 
@@ -101,15 +101,16 @@ def test_a_reply_is_written_for_each_student_with_an_address(graded):
 
 
 def test_the_dashboard_escapes_what_students_control(tmp_path):
-    course, inbox = make_course(tmp_path / "course"), tmp_path / "inbox"
-    inbox.mkdir()
-    (inbox / "<script>alert(1)<%2Fscript>@x.py").write_text(GOOD)
+    course = make_course(tmp_path / "course")
+    inbox = write_mbox(tmp_path / "inbox.mbox", [
+        mail('Eve <"<script>alert(1)</script>"@x.example>', BASE, [("tiny.py", GOOD.encode())]),
+        mail("Mallory <mallory@x.example>", BASE, [], subject="<script>alert(2)</script>", number=1)])
     out = tmp_path / "out"
     grade(inbox, out, course)
     page = (out / "index.html").read_text()
     # The one script is the page's own sort and filter, at its end; the student's is text.
     assert page.count("<script") == 1 and page.index("<script") > page.index("<h2>Problems</h2>")
-    assert "&lt;script&gt;" in page
+    assert "&lt;script&gt;alert(1)" in page and "&lt;script&gt;alert(2)" in page
 
 
 def copy_of(graded, tmp_path):
@@ -147,7 +148,7 @@ def test_regrade_grades_again_and_changed_tests_regrade_under_their_new_digest(t
 def test_a_late_submission_follows_the_late_policy(graded, tmp_path):
     _, course, inbox, roster, _, _ = graded
     out = copy_of(graded, tmp_path)
-    deadline = datetime.fromtimestamp(1_790_000_000 + 90, timezone.utc)  # student2 and 3 are late
+    deadline = BASE + timedelta(seconds=90)  # student2 and 3 are late
     summary = grade(inbox, out, course, roster=roster, deadline=deadline, late="10%/day")
     assert summary.graded_now == 0
     rows = {r[2]: r for r in read_csv(out / "gradebook-moodle.csv")[1:]}
@@ -182,3 +183,64 @@ def test_an_unknown_sender_is_graded_under_its_address_and_a_grader_failure_is_r
     second = run()
     assert (second.graded_now, second.grader_failed) == (1, 0)  # only the failed one, again
     assert "<td>grader failed</td>" not in (tmp_path / "out" / "index.html").read_text()
+
+
+def test_the_summary_says_what_was_graded_now_before_and_resent_unchanged(tmp_path):
+    """A rerun with nothing new, the same file sent again (in a later export, or twice in one
+    mailbox), and a changed resend: each is told apart in the summary line."""
+    course, out = make_course(tmp_path / "course"), tmp_path / "out"
+    first = mail("Ada <ada@uni.example>", BASE, [("tiny.py", GOOD.encode())], number=1)
+    same = mail("Ada <ada@uni.example>", BASE + timedelta(hours=1), [("tiny.py", GOOD.encode())],
+                subject="Re: Tiny Work 1", body="Did you get it?\n", number=2)
+    changed = mail("Ada <ada@uni.example>", BASE + timedelta(hours=2), [("tiny.py", (GOOD + "# tidied\n").encode())],
+                   subject="Re: Tiny Work 1", number=3)
+
+    def run(*messages):
+        return grade(write_mbox(tmp_path / f"export{len(messages)}.mbox", list(messages)), out, course)
+
+    assert "(1 graded now)" in run(first).line()
+    assert "(nothing new: 1 already graded in an earlier run)" in run(first).line()
+    resent = run(first, same)
+    assert (resent.graded_now, resent.reused, resent.resent_unchanged) == (0, 1, 1)
+    assert "(nothing new: 1 already graded in an earlier run, 1 resent unchanged, not graded again)" in resent.line()
+    again = run(first, same, changed)
+    assert (again.graded_now, again.reused, again.resent_unchanged) == (1, 1, 1)
+    assert "(1 graded now, 1 already graded in an earlier run, 1 resent unchanged, not graded again)" in again.line()
+    report = json.loads((out / "ada@uni.example" / "tiny.report.json").read_text())
+    assert [a["counted"] for a in report["meta"]["attempts"]] == [False, False, True]
+
+    fresh = grade(write_mbox(tmp_path / "one.mbox", [first, same]), tmp_path / "out2", course)
+    assert "(1 graded now, 1 resent unchanged, not graded again)" in fresh.line()
+    assert "unchanged" not in grade(write_mbox(tmp_path / "changed.mbox", [first, changed]), tmp_path / "out3", course).line()
+
+
+def test_the_instructors_canvas_export_is_filled_in_place_for_the_matched_students(graded, tmp_path):
+    _, course, inbox, roster, _, _ = graded
+    out = copy_of(graded, tmp_path)
+    export = tmp_path / "Grades-Tiny.csv"
+    lines = ["Student,ID,SIS User ID,SIS Login ID,Section,Tiny Work 1 (4242),Current Score",
+             "    Points Possible,,,,,3.00,(read only)",
+             '"Lovelace0, Ada0",11,s0,student0@uni.example,A,,',  # by SIS User ID
+             '"Lovelace1, Ada1",12,,student1@uni.example,A,,',  # by SIS Login ID (an address in the roster)
+             '"Broken, Bob",19,s9,broken,A,,',  # could not be graded: left blank, listed
+             '"Nobody, Zed",20,s77,zed,B,2.00,',  # no submission: left as it was, listed
+             '"Student, Test",99,,,A,,']
+    export.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines + [""]).encode())
+    summary = grade(inbox, out, course, roster=roster, canvas_export=export)
+    assert summary.graded_now == 0
+    filled = (out / "Grades-Tiny-filled.csv").read_bytes()
+    assert filled == export.read_bytes().replace(b"s0,student0@uni.example,A,,", b"s0,student0@uni.example,A,3,").replace(
+        b",student1@uni.example,A,,", b",student1@uni.example,A,1,")
+    assert "Canvas export filled: 2 grades written, 2 students left blank, 3 graded students not in the export" in summary.line()
+    page = (out / "index.html").read_text()
+    assert "<td>canvas: left blank</td><td>Nobody, Zed</td>" in page and "<td>canvas: left blank</td><td>Broken, Bob</td>" in page
+    assert "<td>canvas: not in export</td><td>s8</td>" in page
+
+
+def test_a_canvas_export_without_the_assignments_column_stops_the_batch_before_grading(tmp_path):
+    course, inbox = make_course(tmp_path / "course"), make_inbox(tmp_path, students=1, extras=False)
+    export = tmp_path / "export.csv"
+    export.write_text("Student,ID,SIS User ID,SIS Login ID,Section,Quiz 3 (777)\n", encoding="utf-8")
+    with pytest.raises(BatchError, match="No column .* names tiny"):
+        grade(inbox, tmp_path / "out", course, canvas_export=export)
+    assert not (tmp_path / "out" / DATABASE).exists()

@@ -1,9 +1,9 @@
 """Nothing lost, nothing twice: a real `grade batch` killed with SIGKILL at random moments,
-then run again, ends exactly where an uninterrupted batch ends."""
+then run again, ends exactly where an uninterrupted batch ends. The inbox is a real mbox read
+by the real reader."""
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -19,13 +19,8 @@ from grader.batch.state import DATABASE
 from tests.batch.course import make_course, make_inbox
 from tests.conftest import ROOT
 
-# `grade batch` itself; the stand-ins register only the mail-side modules the tree lacks.
-RUNNER = ("import sys; from tests.batch.standins import install; install(); "
-          "from grader.cli import main; sys.exit(main(sys.argv[1:]))")
-
-
 def command(course: Path, inbox: Path, out: Path) -> list[str]:
-    return [sys.executable, "-c", RUNNER, "--course", str(course), "batch", str(inbox), "--assignment", "tiny",
+    return [sys.executable, "-m", "grader.cli", "--course", str(course), "batch", str(inbox), "--assignment", "tiny",
             "--out", str(out), "--workers", "2"]
 
 

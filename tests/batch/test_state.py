@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from grader.batch import gradebook
 from grader.batch.dashboard import Entry, histogram
-from grader.batch.state import Attempt, MessageRow, State
+from grader.batch.state import DATABASE, Attempt, MessageRow, State
 from grader.jobs import COULD_NOT_GRADE, GRADED, GRADER_FAILED, GradeJob, GradeOutcome
 from grader.results import ExerciseResult, GradeResult
 from grader.results import TestResult as Outcome
@@ -97,3 +97,32 @@ def test_the_score_distribution_puts_full_marks_in_the_top_band():
 
     bars = histogram([entry(0), entry(1), entry(2), entry(2), entry(None)])
     assert bars[0] == 1 and bars[5] == 1 and bars[9] == 2 and sum(bars) == 4
+
+
+def test_a_refused_reply_stays_unsent_and_listed_until_sent_or_superseded(tmp_path):
+    state = State(tmp_path)
+    state.record_reply("r1", "s1", "tiny", "job1", "replies/s1/tiny.eml")
+    state.mark_refused("r1", "The SMTP server refused the reply to s1@x (550).")
+    assert not state.reply_sent("r1") and state.refused_replies() == [("s1", "tiny", "The SMTP server refused the reply to s1@x (550).", 1)]
+    state.mark_refused("r1", "again")
+    assert state.refused_replies()[0][2:] == ("again", 2)
+    state.record_reply("r2", "s1", "tiny", "job2", "replies/s1/tiny.eml")  # a new grade: a new reply
+    assert state.refused_replies() == [] and not state.reply_sent("r2")
+    state.mark_sent("r2")
+    assert state.reply_sent("r2") and not state.reply_sent("r1")
+    state.close()
+
+
+def test_a_database_from_before_refusals_were_recorded_gains_the_columns(tmp_path):
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / DATABASE) as db:
+        db.execute("CREATE TABLE replies (key TEXT PRIMARY KEY, student TEXT, assignment TEXT, job_key TEXT,"
+                   " path TEXT, sent_at REAL)")
+        db.execute("INSERT INTO replies VALUES ('old', 's1', 'tiny', 'j', 'p', 12.5)")
+    state = State(tmp_path)
+    assert state.reply_sent("old") and state.refused_replies() == []
+    state.record_reply("r", "s2", "tiny", "j2", "p2")
+    state.mark_refused("r", "no")
+    assert state.refused_replies() == [("s2", "tiny", "no", 1)]
+    state.close()

@@ -3,7 +3,6 @@ submission, and the dashboard, notebook view and similarity page of a small real
 
 from __future__ import annotations
 
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from grader.assignment import load_assignment
 from grader.batch.run import Options, batch
 from grader.pipeline import grade_file
 from grader.report import write_html
-from tests.batch import standins
+from tests.batch.course import BASE, mail, write_mbox
 from tests.browser.conftest import DESKTOP, PHONE, ROOT, BrowserCheck
 
 pytestmark = pytest.mark.slow
@@ -36,11 +35,10 @@ def tp1_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def batch_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("batch")
-    for student, source in SENT.items():
-        (base / "inbox" / student).mkdir(parents=True)
-        shutil.copy(source, base / "inbox" / student / source.name)
+    inbox = write_mbox(base / "inbox.mbox", [mail(student, BASE, [(source.name, source.read_bytes())], number=n)
+                                             for n, (student, source) in enumerate(SENT.items())])
     with ThreadPoolExecutor(1) as pool:
-        summary = batch(base / "inbox", base / "out", course=ROOT, executor=pool, reader=standins.read_inbox,
+        summary = batch(inbox, base / "out", course=ROOT, executor=pool,
                         options=Options(assignment="tp1", progress=False))
     assert summary.graded_now == 3
     return base / "out"

@@ -325,3 +325,15 @@ def test_only_the_first_part_of_a_giant_message_is_read(tmp_path, monkeypatch):
     files = [(f"junk{i}.py", b"#" * 40_000, "text/x-python") for i in range(4)]
     (item,) = items(mbox(tmp_path / "a.mbox", mail(files=files)))
     assert any("Only the first" in n for n in item.notes) and len(item.attachments) < 4
+
+
+def test_a_saved_entry_named_after_an_address_is_read_as_from_that_address(tmp_path):
+    (tmp_path / "Ada.Lovelace@Uni.example").mkdir()
+    (tmp_path / "Ada.Lovelace@Uni.example" / "tp1.py").write_bytes(b"x = 1")
+    (tmp_path / "bob@uni.example.ipynb").write_bytes(NOTEBOOK)
+    (tmp_path / "not@an address").mkdir()
+    (tmp_path / "not@an address" / "tp1.py").write_bytes(b"x = 2")
+    ada, bob, other = items(tmp_path)
+    assert (ada.sender, ada.sender_name) == ("ada.lovelace@uni.example", "")
+    assert (bob.sender, [a.filename for a in bob.attachments]) == ("bob@uni.example", ["bob@uni.example.ipynb"])
+    assert (other.sender, other.sender_name) == ("", "not@an address")

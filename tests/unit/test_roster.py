@@ -67,3 +67,21 @@ def test_a_roster_that_cannot_be_used_is_one_sentence(text, message):
 def test_a_missing_roster_says_which_option(tmp_path):
     with pytest.raises(RosterError, match="--roster"):
         load_roster(tmp_path / "nope.csv")
+
+
+def test_a_saved_submission_is_matched_by_the_name_the_lms_gave_it_and_a_mail_by_its_address():
+    from types import SimpleNamespace
+
+    from grader.batch.run import identify
+
+    roster = parse_roster("id,first name,last name,email\n1,Jane,Doe,jane@uni.example\n2,Jean,Roy,jean@uni.example\n")
+
+    def item(sender="", name="", key="<m@x>"):
+        return SimpleNamespace(sender=sender, sender_name=name, key=key)
+
+    assert identify(item(name="Doe Jane", key="saved:Doe Jane_1_assignsubmission_file_:ab"), roster) == ("1", True)
+    assert identify(item(name="Zed Nobody", key="saved:z:ab"), roster) == ("unknown:Zed Nobody", False)
+    assert identify(item(name="Zed Nobody", key="saved:z:ab"), None) == ("Zed Nobody", True)
+    assert identify(item(sender="jean@uni.example", name="Jane Doe"), roster) == ("2", True)  # the address decides
+    assert identify(item(sender="eve@x.example"), roster) == ("eve@x.example", False)
+    assert identify(item(name="Jane Doe"), roster) == ("unknown:Jane Doe", False)  # a mail with no address: never guessed

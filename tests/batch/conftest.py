@@ -1,3 +1,0 @@
-from tests.batch.standins import install
-
-install()
