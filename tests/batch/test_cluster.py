@@ -12,6 +12,7 @@ import os
 import shutil
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from grader.batch.state import DATABASE
 from grader.cluster import DaskExecutor, worker_course
 from grader.jobs import GRADED, GRADER_FAILED, GradeJob, assignment_digest, grade_many
 from tests.batch.cluster_helpers import KILL_ONCE, course_seen, grade_or_kill_once
-from tests.batch.course import GOOD, HALF, make_course, make_inbox
+from tests.batch.course import BASE, GOOD, HALF, inbox_mails, mail, make_course, write_mbox
 
 distributed = pytest.importorskip("distributed")
 
@@ -101,9 +102,8 @@ class _KillingExecutor(DaskExecutor):
 
 def test_a_worker_killed_mid_job_leaves_the_job_retried_and_recorded_once(client, courses, tmp_path):
     here, _ = courses
-    inbox = make_inbox(tmp_path, students=3, extras=False)
-    (inbox / "victim@uni.example").mkdir()
-    (inbox / "victim@uni.example" / KILL_ONCE).write_text(GOOD)
+    victim = mail("Vic Tim <victim@uni.example>", BASE + timedelta(minutes=9), [(KILL_ONCE, GOOD.encode())], number=9)
+    inbox = write_mbox(tmp_path / "inbox.mbox", [*inbox_mails(students=3, extras=False), victim])
     out = tmp_path / "out"
     summary = batch(inbox, out, course=here, options=Options(assignment="tiny", progress=False),
                     executor=_KillingExecutor(client=client))
