@@ -86,10 +86,13 @@ def unique(path: Path, n: int) -> bytes:
     return path.read_bytes() + f"\n# submission {n}\n".encode()
 
 
-def build_class(folder: Path, slug: str, size: int, seed: int = 0) -> tuple[Path, dict[str, int]]:
-    """A folder of saved submissions, one per student (`s<n>@uni.example.<ext>`)."""
+def build_class(folder: Path, slug: str, size: int, seed: int = 0, slow_share: float | None = None
+                ) -> tuple[Path, dict[str, int]]:
+    """A folder of saved submissions, one per student (`s<n>@uni.example.<ext>`); `slow_share`
+    replaces the share of hanging submissions (the rest keep their proportions)."""
     pool = {kind: paths for kind, paths in kinds(slug).items() if paths}
-    weights = [(kind, share) for kind, share in MIX if kind in pool]
+    mix = MIX if slow_share is None else tuple((k, slow_share if k == "slow" else w) for k, w in MIX)
+    weights = [(kind, share) for kind, share in mix if kind in pool and share > 0]
     rng = random.Random(seed)
     inbox = folder / "inbox"
     inbox.mkdir(parents=True)
@@ -357,6 +360,8 @@ def main() -> int:
     parser.add_argument("--launchers", default="cold,zygote", help="worker launchers to compare (default cold,zygote)")
     parser.add_argument("--dask-size", type=int, default=0, help="class size for the Dask run (default: --compare)")
     parser.add_argument("--no-dask", dest="dask", action="store_false", help="skip the Dask LocalCluster run")
+    parser.add_argument("--slow-share", type=float, default=None,
+                        help="share of hanging submissions (default 0.03; 0: a class without infinite loops)")
     parser.add_argument("--nbgrader", action="store_true", help="also time nbgrader (installs it in a throwaway venv)")
     args = parser.parse_args()
 
@@ -376,7 +381,7 @@ def main() -> int:
             print(f"\n{slug}")
             classes = {}
             for size in sorted(set(sizes + [compare])):
-                classes[size] = build_class(work / slug / str(size), slug, size)
+                classes[size] = build_class(work / slug / str(size), slug, size, slow_share=args.slow_share)
             print("  class mix at", compare, ":", ", ".join(f"{k} {v}" for k, v in classes[compare][1].items()))
             per_sub: dict[str, float] = {}
             # Cold vs zygote, then Dask, at one size (each on a fresh output folder).
@@ -403,7 +408,7 @@ def main() -> int:
             if args.dask:
                 size = args.dask_size or compare
                 if size not in classes:
-                    classes[size] = build_class(work / slug / str(size), slug, size)
+                    classes[size] = build_class(work / slug / str(size), slug, size, slow_share=args.slow_share)
                 if size not in local_at:
                     figures = run_batch(classes[size][0], work / slug / f"out-{size}", slug, warm=warm_default,
                                         workers=2)

@@ -48,7 +48,7 @@ def local(path: Path, *, assignment: str | None = None, hidden: bool = False, ou
     job = GradeJob(data=Path(path).read_bytes(), filename=Path(path).name, student="", assignment=spec.slug,
                    assignment_digest=assignment_digest(spec), hidden=hidden, seed=seed,
                    data_root=str(config.root) if config.root else None, download=config.download, sandbox=sandbox,
-                   assignment_source=source)
+                   assignment_source=source, figures=True)
     outcome = grade_job(job, course)
     result = outcome.result
     if result is None:
