@@ -89,7 +89,8 @@ def write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster:
 def _write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster: Any,
                    options: Any) -> Written:
     groups: dict[tuple[str, str], list[tuple[Attempt, str, GradeResult | None]]] = defaultdict(list)
-    for attempt, message, result in state.attempts():
+    # Results are read one counted attempt at a time (state.outcome), never a whole class at once.
+    for attempt, message, result in state.attempts(results=False):
         groups[(attempt.assignment, attempt.student)].append((attempt, message, result))
     known = {m.student: m.student_known for m in state.messages() if not m.skipped}
     issues: list[Issue] = []
@@ -131,7 +132,8 @@ def _write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster
         if len(group) > 1:
             issues.append(Issue("resubmission", student, f"{len(group)} submissions for {slug}; "
                                 f"counted: {_describe(counted, group)}"))
-        base = next((r for a, _, r in group if counted and a.key == counted.key), None)
+        kept = state.outcome(counted.job_key) if counted and counted.job_key else None
+        base = kept[2] if kept else None
         counted_entry = next(((a, m) for a, m, _ in group if counted and a.key == counted.key), None)
         if base is None and counted_entry is not None:
             base = _unreadable(counted_entry[0], counted_entry[1], counted_entry[0].status)
@@ -174,7 +176,8 @@ def _write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster
         entries.append(Entry(student=student, name=" ".join(p for p in (rows[-1].first_name, rows[-1].last_name) if p),
                              assignment=slug, score=final, max_score=base.max_score, status=counted.status if counted else "",
                              attempts=len(group), late=late_note, report=html.relative_to(out).as_posix(),
-                             result=report if counted and counted.score is not None else None, shown=report,
+                             result=_slim(report) if counted and counted.score is not None else None,
+                             shown=_slim(report),
                              message_key=counted.message_key if counted else group[-1][0].message_key,
                              job_key=counted.job_key if counted else group[-1][0].job_key, notebook=notebook))
     _gradebooks(rows, specs, out)
@@ -198,6 +201,15 @@ def _describe(counted: Attempt | None, group: list[tuple[Attempt, str, GradeResu
         return "none"
     number = next(i for i, (a, _, _) in enumerate(group, 1) if a.key == counted.key)
     return f"submission {number} ({_when(counted.sent_at)})"
+
+
+def _slim(result: GradeResult) -> GradeResult:
+    """What the dashboard and the replies read of a result (scores, statuses, messages, problems),
+    without what only its report shows (figures, code, printed output): a class of them is small."""
+    exercises = tuple(dataclasses.replace(e, code=(), tests=tuple(dataclasses.replace(t, artifacts=(), drawn=())
+                                                                   for t in e.tests))
+                      for e in result.exercises)
+    return dataclasses.replace(result, exercises=exercises, student_output="")
 
 
 def _feedback(result: GradeResult, late_note: str) -> str:
