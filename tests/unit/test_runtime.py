@@ -215,3 +215,15 @@ def test_hung_code_costs_its_exercise_one_more_limit_at_most_and_other_exercises
             student.count(1000)  # a call in another exercise's test has its own whole limit
     finally:
         runtime.close()
+
+
+SWAPS_TORCH = "import sys, types, torch\n\ndef swap():\n    t = torch.ones(2)\n    sys.modules['torch'] = types.ModuleType('torch')\n    return t\n"
+
+
+def test_a_submission_that_swaps_torch_in_sys_modules_still_sends_tensors_as_tensors(tmp_path):
+    student = load(tmp_path, SWAPS_TORCH)
+    try:
+        value = student.swap()
+        assert type(value) is torch.Tensor and torch.equal(value, torch.ones(2))
+    finally:
+        student._runtime.close()
