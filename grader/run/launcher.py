@@ -87,7 +87,7 @@ class ColdLauncher:
     name = "cold"
 
     def start(self, workdir: Path, output_fd: int, policy: SandboxPolicy, limits: SandboxLimits) -> Launched:
-        from grader.run.client import worker_env
+        from grader.run.process import worker_env
 
         parent, child = socket.socketpair()
         sandbox: Sandbox | None = None
@@ -223,7 +223,7 @@ class ZygoteLauncher:
                 self.broken = str(exc)
 
     def _spawn_nowait(self) -> None:
-        from grader.run.client import worker_env
+        from grader.run.process import worker_env
 
         self._dir = Path(tempfile.mkdtemp(prefix="grader-zygote-"))
         bpf_path = _syscall_filter(self._dir / "filter.bpf")
