@@ -242,20 +242,22 @@ class State:
         """Every attempt with its outcome's message and result, oldest first per student. With
         `results=False`, no result is read (None), only its score: a class's attempts then fit
         in little memory, and `outcome(job_key)` reads the one result needed at a time."""
+        # Row by row, not fetchall: one stored result in memory at a time. Scores are read by
+        # parsing the result here (a stored result may hold NaN, which SQLite's JSON rejects).
         rows = self.db.execute(
-            f"""SELECT a.key, a.student, a.assignment, a.sent_at, a.filename, a.message_key, a.job_key, a.from_body,
-                      o.status, o.message, {'o.result' if results else 'NULL'},
-                      json_extract(o.result, '$.score'), json_extract(o.result, '$.max_score')
+            """SELECT a.key, a.student, a.assignment, a.sent_at, a.filename, a.message_key, a.job_key, a.from_body,
+                      o.status, o.message, o.result
                FROM attempts a LEFT JOIN outcomes o ON o.job_key = a.job_key
                ORDER BY a.assignment, a.student, a.sent_at, a.message_key, a.idx""")
         for r in rows:
-            result = GradeResult.from_json(json.loads(r[10])) if r[10] else None
-            graded = r[8] == "graded" and r[11] is not None
+            stored = json.loads(r[10]) if r[10] else None
+            graded = r[8] == "graded" and stored is not None
             yield (Attempt(key=r[0], student=r[1], assignment=r[2], sent_at=_parse_when(r[3]),
-                           score=float(r[11]) if graded else None, max_score=float(r[12]) if graded else None,
+                           score=float(stored["score"]) if graded else None,
+                           max_score=float(stored["max_score"]) if graded else None,
                            status=r[8] or "pending", filename=r[4], message_key=r[5], job_key=r[6],
                            from_body=bool(r[7])),
-                   r[9] or "", result)
+                   r[9] or "", GradeResult.from_json(stored) if results and stored is not None else None)
 
     def job_file(self, job_key: str) -> tuple[str, str] | None:
         """(sha256 of the stored bytes, file name) of a job's submission, or None."""

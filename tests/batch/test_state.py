@@ -61,6 +61,24 @@ def test_an_outcome_round_trips_with_its_result_and_a_retry_is_counted_not_dupli
     assert reopened.outcome(job.key)[0] == GRADED
 
 
+def test_a_stored_result_holding_nan_is_read_with_or_without_its_result(tmp_path):
+    """A student's value can be NaN (a loss that diverged, a point of a plot): Python's JSON keeps
+    it, SQLite's JSON functions refuse it. Reading the class's attempts must not stop there."""
+    import dataclasses
+
+    state = State(tmp_path)
+    attempt, job = attempt_and_job()
+    state.record_message(message(), [], [(attempt, job)])
+    nan_test = dataclasses.replace(result(2.0).exercises[0].tests[0], artifacts=(
+        {"kind": "loss", "title": "diverged", "loss": [1.0, float("nan"), float("inf")]},))
+    graded = dataclasses.replace(result(2.0), exercises=(ExerciseResult("f", 2.0, 2, (nan_test,)),))
+    state.record_outcome(GradeOutcome(job.key, GRADED, graded))
+    (light, _, none), = list(state.attempts(results=False))
+    assert (light.score, light.max_score, none) == (2.0, 2, None)
+    (full, _, stored), = list(state.attempts())
+    assert full.score == 2.0 and stored.exercises[0].tests[0].artifacts[0]["title"] == "diverged"
+
+
 def test_an_attempt_that_could_not_be_graded_has_no_score(tmp_path):
     state = State(tmp_path)
     attempt, job = attempt_and_job(b"{not json")
