@@ -91,12 +91,6 @@ def module_summary(net: Any) -> dict[str, Any]:
 # grader's transform is the page's, ToTensor then Normalize((0.5,), (0.5,)), i.e. u8 / 255 * 2 - 1.
 
 
-def _grader_transform() -> Any:
-    from torchvision import transforms
-
-    return transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
-
-
 def _normalized(images: torch.Tensor) -> torch.Tensor:
     """What the grader's transform makes of uint8 images, bit for bit, as (N, 784) rows."""
     return images.reshape(len(images), -1).float().div(255).sub(0.5).div(0.5)

@@ -141,6 +141,9 @@ def test_a_loader_yields_what_torchvision_mnist_with_the_pages_transform_yields(
     x, y = batches[0]
     assert x.dtype == torch.float32 and x.shape == (4, 1, 28, 28) and y.dtype == torch.int64
     assert torch.equal(x, images[:4].float().div(255).sub(0.5).div(0.5).unsqueeze(1))
+    from torchvision import transforms  # the page's transform, image by image: the same floats
+    page = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+    assert torch.equal(x, torch.stack([page(inworker._pil(image)) for image in images[:4]]))
     shuffled = [y for _, y in inworker.image_loader(images, labels, batch_size=10, shuffle=True, seed=3)]
     again = [y for _, y in inworker.image_loader(images, labels, batch_size=10, shuffle=True, seed=3)]
     assert torch.equal(shuffled[0], again[0]) and not torch.equal(shuffled[0], labels)
