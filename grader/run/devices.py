@@ -2,14 +2,18 @@
 
 Students write `net.cuda()`, `x.to("cuda")`, `torch.zeros(3, device="cuda")`,
 `device = torch.device("cuda")` and `torch.cuda.synchronize()` unconditionally: right code, which
-crashes where there is no GPU. Inside the worker, on such a machine, `redirect_cuda()` makes it run
-on the CPU instead (and changes nothing where a GPU is there):
+crashes where there is no GPU. Inside the worker, on such a machine, `arm()` and `needed()` make it
+run on the CPU instead (and change nothing where a GPU is there):
 
-- a TorchFunctionMode, active for the life of the worker, rewrites every CUDA device a torch
-  function, a factory or a tensor method is given (`device=`, `.to(...)`, `.cuda()`) to the CPU;
-  `Module.to` and `Module.cuda` go through the tensors' `.to`/`.cuda`, so they follow;
+- a TorchFunctionMode rewrites every CUDA device a torch function, a factory or a tensor method
+  is given (`device=`, `.to(...)`, `.cuda()`) to the CPU; `Module.to` and `Module.cuda` go through
+  the tensors' `.to`/`.cuda`, so they follow. It is entered (for the rest of the worker's life)
+  only when a piece of student code that mentions "cuda" is about to run (`needed`): the mode
+  sits on every torch call, and made a tp1 grading's training ~1.8x slower for code that never
+  asks for a GPU. Code that spells "cuda" without writing it gets no redirection, and fails as it
+  would on any machine without a GPU;
 - the `torch.cuda` calls that would need a GPU only to wait or to measure (`synchronize`,
-  `empty_cache`, memory statistics) become harmless no-ops.
+  `empty_cache`, memory statistics) become harmless no-ops, from the worker's start.
 
 The worker answers the `devices` request with `report()`, and the trusted side (`cuda_note`) tells
 the student, as information, that their CUDA code ran on the CPU. What the worker says here only
@@ -24,7 +28,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 _CPU = torch.device("cpu")
-_state = {"redirected": False, "active": False}
+_state = {"redirected": False, "active": False, "armed": False}
 
 
 def _is_cuda(value: Any) -> bool:
@@ -36,23 +40,34 @@ def _is_cuda(value: Any) -> bool:
 
 
 class _CudaOnCpu(TorchFunctionMode):
-    """Every CUDA device in a torch call's arguments becomes the CPU; `.cuda()` keeps the tensor."""
+    """Every CUDA device in a torch call's arguments becomes the CPU; `.cuda()` keeps the tensor.
+    It runs on every torch call once entered: the common case (no device anywhere) is kept cheap."""
 
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
-        kwargs = dict(kwargs or {})
-        if func is torch.Tensor.cuda:
+        if func is _TENSOR_CUDA:
             _state["redirected"] = True
+            kwargs = dict(kwargs or {})
             kwargs.pop("device", None)
             kwargs.pop("non_blocking", None)
             kwargs.pop("memory_format", None)
             return args[0].to(_CPU, **kwargs) if kwargs else args[0]
-        if _is_cuda(kwargs.get("device")):
-            kwargs["device"] = _CPU
-            _state["redirected"] = True
-        if any(_is_cuda(a) for a in args):
-            args = tuple(_CPU if _is_cuda(a) else a for a in args)
-            _state["redirected"] = True
+        if kwargs:
+            device = kwargs.get("device")
+            if device is not None and _is_cuda(device):
+                kwargs = {**kwargs, "device": _CPU}
+                _state["redirected"] = True
+        else:
+            kwargs = {}
+        for arg in args:
+            if type(arg) in _DEVICE_LIKE and _is_cuda(arg):
+                args = tuple(_CPU if _is_cuda(a) else a for a in args)
+                _state["redirected"] = True
+                break
         return func(*args, **kwargs)
+
+
+_TENSOR_CUDA = torch.Tensor.cuda
+_DEVICE_LIKE = (str, torch.device)
 
 
 def _noop(*args: Any, **kwargs: Any) -> None:
@@ -63,10 +78,11 @@ def _zero(*args: Any, **kwargs: Any) -> int:
     return 0
 
 
-def redirect_cuda() -> bool:
-    """On a machine without a usable GPU, run CUDA-written code on the CPU from now on, in this process.
-    Returns whether the redirection is on. Called once, in the worker, before any student code."""
-    if _state["active"]:
+def arm() -> bool:
+    """On a machine without a usable GPU, get ready to run CUDA-written code on the CPU: the
+    `torch.cuda` no-ops now, the device rewriting when `needed` sees code that asks for it.
+    Returns whether redirection is possible. Called once, in the worker, before any student code."""
+    if _state["armed"]:
         return True
     try:
         if torch.cuda.is_available():
@@ -77,9 +93,24 @@ def redirect_cuda() -> bool:
                        ("memory_allocated", _zero), ("max_memory_allocated", _zero),
                        ("memory_reserved", _zero), ("max_memory_reserved", _zero)):
         setattr(torch.cuda, name, shim)
-    _CudaOnCpu().__enter__()  # for the life of the worker: it serves nothing but this submission
-    _state["active"] = True
+    _state["armed"] = True
     return True
+
+
+def needed(source: str) -> None:
+    """Before student code runs: when it mentions CUDA (any case) and redirection is armed, the
+    rewriting mode is entered, for the life of the worker (it serves nothing but this submission)."""
+    if _state["armed"] and not _state["active"] and "cuda" in source.lower():
+        _CudaOnCpu().__enter__()
+        _state["active"] = True
+
+
+def redirect_cuda() -> bool:
+    """Arm, and rewrite CUDA devices from now on in this process, whatever code runs next.
+    Returns whether the redirection is on."""
+    if arm():
+        needed("cuda")
+    return bool(_state["active"])
 
 
 def report() -> dict[str, bool]:

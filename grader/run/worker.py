@@ -142,6 +142,7 @@ class Worker:
             return None
         if op == "define":
             source, filename, first_line = str(doc["source"]), str(doc["filename"]), int(doc["first_line"])
+            devices.needed(source)  # CUDA-written code runs on the CPU where there is no GPU
             self.phase = "student"
             tree = ast.parse(source, filename)
             ast.increment_lineno(tree, first_line - 1)

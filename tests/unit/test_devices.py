@@ -59,3 +59,27 @@ def test_a_worker_reply_of_any_other_shape_adds_no_note(reply):
 def test_the_note_is_information_for_the_student():
     note = devices.cuda_note({"redirect_active": True, "cuda_redirected": True})
     assert note.severity == "info" and "CPU" in note.message and "CUDA" in note.message
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU: nothing is rewritten")
+def test_the_rewriting_mode_starts_with_the_first_code_that_mentions_cuda_and_not_before():
+    """The mode sits on every torch call (a tp1 training ran ~1.8x slower under it): code that
+    never mentions CUDA runs without it; the first code that does gets it, before it runs."""
+    script = textwrap.dedent("""
+        import json, torch
+        from grader.run import devices
+        from torch.overrides import _is_torch_function_mode_enabled as on
+        facts = {"armed": devices.arm()}
+        devices.needed("import torch\\nx = torch.zeros(3)\\n")
+        facts["plain code"] = on()
+        devices.needed("device = torch.device('CUDA' if torch.cuda.is_available() else 'cpu')")
+        facts["after cuda"] = on()
+        facts["tensor"] = str(torch.zeros(2, device="cuda").device)
+        facts["report"] = devices.report()
+        print(json.dumps(facts))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert facts["armed"] is True and facts["plain code"] is False and facts["after cuda"] is True
+    assert facts["tensor"] == "cpu" and facts["report"] == {"redirect_active": True, "cuda_redirected": True}
