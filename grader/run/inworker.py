@@ -22,15 +22,21 @@ __all__ = [
 
 
 def fit_mse(net: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float) -> list[float]:
-    """The course's loop: full-batch SGD on the MSE; returns the loss before each step."""
-    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
-    loss_fn = nn.MSELoss()
+    """The course's loop: full-batch SGD on the MSE; returns the loss before each step.
+    The step is `torch.optim.SGD`'s own without momentum (`p -= lr * p.grad` for each parameter
+    that has a gradient), written out: the optimizer's bookkeeping around it took a third of a
+    tp1 grading's training, for the same bits."""
+    params = list(net.parameters())
     losses = []
     for _ in range(int(steps)):
-        optimizer.zero_grad()
-        loss = loss_fn(net(x), y)
+        for p in params:
+            p.grad = None
+        loss = nn.functional.mse_loss(net(x), y)
         loss.backward()
-        optimizer.step()
+        with torch.no_grad():
+            for p in params:
+                if p.grad is not None:
+                    p.add_(p.grad, alpha=-lr)
         losses.append(float(loss.detach()))
     return losses
 
