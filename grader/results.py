@@ -6,7 +6,8 @@ never a shared dict, so a newcomer can read what flows where.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from typing import Any, Literal
 
 Status = Literal["passed", "failed", "error", "timeout", "missing"]
@@ -116,15 +117,21 @@ class GradeResult:
         return not self.grader_error
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        """Plain JSON-ready data. Built field by field, not with `dataclasses.asdict`, which
+        deep-copies every number of every figure's data (most of a batch's time spent storing
+        results went there); the artifacts' dicts are shared with this result, not copied, so
+        the returned value is for serializing, not for changing."""
+        data = _shallow(self)
         data["exercises"] = [
-            {**asdict(e), "tests": [{**asdict(t), "artifacts": list(t.artifacts), "drawn": [asdict(d) for d in t.drawn]}
+            {**_shallow(e),
+             "tests": [{**_shallow(t), "artifacts": list(t.artifacts), "drawn": [_shallow(d) for d in t.drawn]}
                        for t in e.tests],
-             "code": [asdict(c) for c in e.code]}
+             "code": [_shallow(c) for c in e.code]}
             for e in self.exercises
         ]
-        data["problems"] = [asdict(p) for p in self.problems]
-        data["answers"] = [asdict(a) for a in self.answers]
+        data["problems"] = [_shallow(p) for p in self.problems]
+        data["answers"] = [_shallow(a) for a in self.answers]
+        data["meta"] = dict(self.meta)
         return data
 
     @classmethod
@@ -145,3 +152,8 @@ class GradeResult:
         fields["answers"] = tuple(Answer(**a) for a in data.get("answers", ()))
         fields["meta"] = dict(data.get("meta") or {})
         return cls(**fields)
+
+
+def _shallow(value: Any) -> dict[str, Any]:
+    """A dataclass's fields as a dict, values as they are (the caller converts nested ones)."""
+    return {f.name: getattr(value, f.name) for f in dataclass_fields(value)}
