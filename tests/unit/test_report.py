@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -125,6 +126,23 @@ def test_write_html(tmp_path):
     path = write_html(make_result(), tmp_path / "out" / "alice.html", show_hidden_test_names=False)
     assert path.is_file()
     assert "hidden test 1" in path.read_text(encoding="utf-8")
+
+
+def test_write_json_is_strict_json_when_a_student_value_is_nan_or_infinite(tmp_path):
+    """A diverging fit gives NaN and inf in a figure's data: report.json says null there, and
+    every strict parser reads it (Python's own default would write bare NaN, which is not JSON)."""
+    curve = {"kind": "line", "title": "loss", "series": [{"y": [1.0, float("nan"), float("inf"), -float("inf")]}]}
+    exercise = make_result().exercises[0]
+    test = dataclasses.replace(exercise.tests[0], artifacts=(curve,))
+    result = make_result(exercises=(dataclasses.replace(exercise, tests=(test,)),))
+
+    def refuse(token):
+        raise AssertionError(f"{token} is not JSON")
+
+    data = json.loads(write_json(result, tmp_path / "r.json").read_text(encoding="utf-8"), parse_constant=refuse)
+    assert data["exercises"][0]["tests"][0]["artifacts"][0]["series"][0]["y"] == [1.0, None, None, None]
+    finite = write_json(make_result(), tmp_path / "f.json").read_text(encoding="utf-8")
+    assert json.loads(finite, parse_constant=refuse) == json.loads(json.dumps(make_result().to_json()))
 
 
 def test_write_json_round_trips(tmp_path):
