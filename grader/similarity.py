@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -95,11 +96,16 @@ def compare_submissions(paths: Iterable[Path], assignment: Any) -> Report:
     return Report(report.pairs, report.codes, tuple(unreadable) + report.skipped)
 
 
-def _line_ranges(code: str, slices: np.ndarray) -> tuple[tuple[int, int], ...]:
-    """Character slices (2 x N: starts, ends) -> merged 1-based inclusive line ranges."""
+def _newlines(code: str) -> list[int]:
+    """Where each line of `code` ends (its newlines' offsets), for `_line_ranges`."""
+    return [match.start() for match in re.finditer("\n", code)]
+
+
+def _line_ranges(newlines: list[int], slices: np.ndarray) -> tuple[tuple[int, int], ...]:
+    """Character slices (2 x N: starts, ends) of a code whose newlines are at `newlines` ->
+    merged 1-based inclusive line ranges."""
     if slices.size == 0:
         return ()
-    newlines = [i for i, c in enumerate(code) if c == "\n"]
     ranges: list[tuple[int, int]] = []
     for start, end in sorted(zip(slices[0].tolist(), slices[1].tolist())):
         first = bisect.bisect_right(newlines, int(start) - 1) + 1
@@ -142,14 +148,15 @@ def compare(submissions: Iterable[tuple[str, str]], *, boilerplate: str = "") ->
     if boilerplate.strip():
         common = np.array(sorted(_fingerprint("starter", boilerplate, None).hashes))
     prints = {s: _fingerprint(s, c, common) for s, c in codes.items()}
+    newlines = {s: _newlines(c) for s, c in codes.items()}  # once per code, not once per pair
     pairs = []
     for a, b in combinations(codes, 2):
         _, (sim_a, sim_b), (slices_a, slices_b) = compare_files(prints[a], prints[b])
         if sim_a <= 0 and sim_b <= 0:
             continue
         pairs.append(Pair(a, b, float(min(sim_a, 1.0)), float(min(sim_b, 1.0)),
-                          _line_ranges(codes[a], np.asarray(slices_a)),
-                          _line_ranges(codes[b], np.asarray(slices_b))))
+                          _line_ranges(newlines[a], np.asarray(slices_a)),
+                          _line_ranges(newlines[b], np.asarray(slices_b))))
     pairs.sort(key=lambda p: (-p.score, p.a, p.b))
     return Report(tuple(pairs), codes, tuple(skipped))
 
