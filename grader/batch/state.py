@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS outcomes (
 CREATE TABLE IF NOT EXISTS replies (
     key TEXT PRIMARY KEY, student TEXT, assignment TEXT, job_key TEXT, path TEXT, sent_at REAL,
     refused TEXT, refused_at REAL, tries INTEGER DEFAULT 0);
+-- png: the image's bytes, a PNG or (x/y plots) an SVG document, told apart by the PNG signature.
 CREATE TABLE IF NOT EXISTS figures (
     key TEXT PRIMARY KEY, alt TEXT, png BLOB, width INTEGER, height INTEGER);
 CREATE INDEX IF NOT EXISTS attempts_by_student ON attempts (assignment, student);
@@ -95,6 +96,14 @@ class MessageRow:
     message_id: str = ""
     in_reply_to: str = ""
     references: tuple[str, ...] = ()
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _image_bytes(figure: Figure) -> bytes:
+    """What the figures table keeps of a figure: its image's bytes (the data URI's payload)."""
+    return base64.b64decode(figure.data_uri.split(",", 1)[1])
 
 
 def _when(value: datetime | None) -> str | None:
@@ -177,8 +186,7 @@ class State:
                 (outcome.key, outcome.status, outcome.message, result, outcome.started_at, outcome.seconds,
                  outcome.host, outcome.grader_version, outcome.assignment_digest, time.time()))
             self.db.executemany("INSERT OR IGNORE INTO figures VALUES (?,?,?,?,?)",
-                                [(key, f.alt, base64.b64decode(f.data_uri.split(",", 1)[1]), f.width, f.height)
-                                 for key, f in outcome.figures.items()])
+                                [(key, f.alt, _image_bytes(f), f.width, f.height) for key, f in outcome.figures.items()])
 
     # ---------------------------------------------------------------- figures (a FigureStore)
 
@@ -187,14 +195,14 @@ class State:
         row = self.db.execute("SELECT alt, png, width, height FROM figures WHERE key=?", (key,)).fetchone()
         if row is None:
             return None
-        return Figure(alt=row[0], data_uri="data:image/png;base64," + base64.b64encode(row[1]).decode("ascii"),
+        kind = "png" if bytes(row[1][:8]) == PNG_MAGIC else "svg+xml"
+        return Figure(alt=row[0], data_uri=f"data:image/{kind};base64," + base64.b64encode(row[1]).decode("ascii"),
                       width=row[2], height=row[3])
 
     def put_figure(self, key: str, figure: Figure) -> None:
-        png = base64.b64decode(figure.data_uri.split(",", 1)[1])
         with self._tx():
             self.db.execute("INSERT OR IGNORE INTO figures VALUES (?,?,?,?,?)",
-                            (key, figure.alt, png, figure.width, figure.height))
+                            (key, figure.alt, _image_bytes(figure), figure.width, figure.height))
 
     def record_reply(self, key: str, student: str, assignment: str, job_key: str, path: str) -> None:
         """A reply for the student's current grade; an unsent, refused one for an earlier grade

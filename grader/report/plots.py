@@ -1,14 +1,16 @@
 """Figures for the report, drawn in the trusted process from plain data (never by student code).
 
 Every function here takes values a test already brought back from the worker (lists, numpy
-arrays, tensors copied by value) and returns a `Figure`: a PNG inlined as a `data:` URI plus the
-alt text a screen reader speaks. Nothing is fetched and nothing of the student's runs: a hostile
+arrays, tensors copied by value) and returns a `Figure`: an image inlined as a `data:` URI plus
+the alt text a screen reader speaks. Nothing is fetched and nothing of the student's runs: a hostile
 value can at worst make an ugly picture, and every size is bounded (points drawn, images in a
 grid, figure size), so a huge value costs a fixed amount of drawing.
 
-matplotlib is used through `matplotlib.figure.Figure` and the Agg canvas, never `pyplot`: no
-global state, no GUI backend, safe to call from any thread. Text from a submission (captions,
-labels) is drawn with math parsing off, so a `$` cannot start a mathtext parse.
+x/y plots (points, fits, loss curves) are SVG written by grader/report/svg.py (~1 ms a figure,
+against ~50 ms through matplotlib). Matrices and image grids are PNGs drawn by matplotlib through
+`matplotlib.figure.Figure` and the Agg canvas, never `pyplot`: no global state, no GUI backend,
+safe to call from any thread. Text from a submission (captions, labels) is escaped in SVG and
+drawn with math parsing off in matplotlib, so a `$` cannot start a mathtext parse.
 
 Test authors do not call these directly: they attach an artifact (plain JSON-able dict) to their
 result and `grader.report.artifacts.render_artifact` turns it into a Figure (docs/feedback.md).
@@ -27,6 +29,8 @@ from typing import Any
 import numpy as np
 from markupsafe import Markup, escape
 
+from grader.report import svg
+
 __all__ = [
     "Figure", "PlotError", "Curve", "scatter", "regression_fit", "loss_curves",
     "confusion_matrix", "digit_grid", "MAX_POINTS", "MAX_IMAGES",
@@ -43,12 +47,10 @@ RELATION_SAMPLES = 200    # samples of a trusted callable relation
 WIDTH_IN, HEIGHT_IN, DPI = 6.0, 4.0, 80   # every figure: 480 x 320 px (grids: taller, capped)
 # Bumped whenever figures are drawn differently: a figure kept from an earlier drawing
 # (grader.report.artifacts) is then drawn again.
-STYLE_VERSION = 2
-# Margins of the one-axes plots (fractions of 480 x 320): fixed, so no layout engine runs, which
-# was a third of a figure's cost; wide enough for tick labels such as "-0.0025".
-XY_MARGINS = {"left": 0.15, "right": 0.97, "bottom": 0.14, "top": 0.91}
+STYLE_VERSION = 3
 MAX_HEIGHT_IN = 8.0
 
+DATA_URI_PREFIXES = ("data:image/png;base64,", "data:image/svg+xml;base64,")
 STUDENT_COLOUR = "#1f77b4"
 REFERENCE_COLOUR = "#d62728"
 
@@ -59,7 +61,8 @@ class PlotError(ValueError):
 
 @dataclass(frozen=True)
 class Figure:
-    """A self-contained image: `data_uri` is `data:image/png;base64,...`; `alt` is never empty."""
+    """A self-contained image: `data_uri` is `data:image/png;base64,...` (images, matrices) or
+    `data:image/svg+xml;base64,...` (x/y plots, grader/report/svg.py); `alt` is never empty."""
 
     alt: str
     data_uri: str
@@ -69,8 +72,8 @@ class Figure:
     def __post_init__(self) -> None:
         if not self.alt.strip():
             raise ValueError("a figure needs a non-empty alt text")
-        if not self.data_uri.startswith("data:image/png;base64,"):
-            raise ValueError("a figure is an inline PNG data URI")
+        if not self.data_uri.startswith(DATA_URI_PREFIXES):
+            raise ValueError("a figure is an inline PNG or SVG data URI")
 
     def to_html(self) -> Markup:
         """An `<img>` tag, escaped: safe to put in an autoescaped template as is."""
@@ -133,14 +136,10 @@ def _xy(curve: Curve, name: str) -> tuple[np.ndarray, np.ndarray]:
     return _subsample(x[finite], y[finite])
 
 
-def _new_figure(height_in: float = HEIGHT_IN, *, xy: bool = False) -> Any:
-    """A figure; `xy` for one pair of axes with fixed margins, else laid out by matplotlib."""
+def _new_figure(height_in: float = HEIGHT_IN) -> Any:
+    """A matplotlib figure laid out by its constrained layout (matrices and image grids)."""
     from matplotlib.figure import Figure as MplFigure
 
-    if xy:
-        figure = MplFigure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
-        figure.subplots_adjust(**XY_MARGINS)
-        return figure
     return MplFigure(figsize=(WIDTH_IN, min(height_in, MAX_HEIGHT_IN)), dpi=DPI, layout="constrained")
 
 
@@ -155,10 +154,10 @@ def _finish(fig: Any, alt: str) -> Figure:
                   width=width, height=height)
 
 
-def _label(text: str) -> str:
-    # Legend labels starting with "_" are hidden by matplotlib; "$" would start mathtext.
-    text = clean_text(text).replace("$", r"\$")
-    return " " + text if text.startswith("_") else text
+def _svg_figure(svg_text: str, alt: str) -> Figure:
+    payload = base64.b64encode(svg_text.encode("utf-8")).decode("ascii")
+    return Figure(alt=clean_text(alt, 300) or "figure", data_uri="data:image/svg+xml;base64," + payload,
+                  width=svg.WIDTH, height=svg.HEIGHT)
 
 
 def _decorate(ax: Any, title: str, x_label: str, y_label: str) -> None:
@@ -188,16 +187,13 @@ def scatter(points: Curve, *, relation: Curve | Callable[[np.ndarray], Any] | No
     x, y = _xy(points, "points")
     if not len(x):
         raise PlotError("no finite point to draw.")
-    fig = _new_figure(xy=True)
-    ax = fig.subplots()
-    ax.scatter(x, y, s=8, alpha=0.6, color=STUDENT_COLOUR, label=_label(points.label or "your points"))
+    series = [svg.Series(x, y, clean_text(points.label) or "your points", STUDENT_COLOUR, line=False, opacity=0.6)]
     if relation is not None:
         rx, ry = _relation_curve(relation, x)
         label = relation.label if isinstance(relation, Curve) else ""
-        ax.plot(rx, ry, color=REFERENCE_COLOUR, linewidth=2, label=_label(label or "expected"))
-    _decorate(ax, title, x_label, y_label)
-    ax.legend(loc="best")
-    return _finish(fig, alt)
+        series.append(svg.Series(rx, ry, clean_text(label) or "expected", REFERENCE_COLOUR))
+    return _svg_figure(svg.xy_plot(series, title=clean_text(title), x_label=clean_text(x_label),
+                                   y_label=clean_text(y_label)), alt)
 
 
 def regression_fit(data: Curve, fit: Curve, *, reference: Curve | None = None, alt: str,
@@ -207,19 +203,16 @@ def regression_fit(data: Curve, fit: Curve, *, reference: Curve | None = None, a
     fx, fy = _xy(fit, "fit")
     if not len(x) and not len(fx):
         raise PlotError("nothing finite to draw.")
-    fig = _new_figure(xy=True)
-    ax = fig.subplots()
-    ax.scatter(x, y, s=8, alpha=0.4, color="#7f7f7f", label=_label(data.label or "data"))
+    series = [svg.Series(x, y, clean_text(data.label) or "data", "#7f7f7f", line=False, opacity=0.4)]
     order = np.argsort(fx, kind="stable")
-    ax.plot(fx[order], fy[order], color=STUDENT_COLOUR, linewidth=2, label=_label(fit.label or "your fit"))
+    series.append(svg.Series(fx[order], fy[order], clean_text(fit.label) or "your fit", STUDENT_COLOUR))
     if reference is not None:
         gx, gy = _xy(reference, "reference")
         order = np.argsort(gx, kind="stable")
-        ax.plot(gx[order], gy[order], color=REFERENCE_COLOUR, linewidth=2, linestyle="--",
-                label=_label(reference.label or "reference fit"))
-    _decorate(ax, title, x_label, y_label)
-    ax.legend(loc="best")
-    return _finish(fig, alt)
+        series.append(svg.Series(gx[order], gy[order], clean_text(reference.label) or "reference fit",
+                                 REFERENCE_COLOUR, dashed=True))
+    return _svg_figure(svg.xy_plot(series, title=clean_text(title), x_label=clean_text(x_label),
+                                   y_label=clean_text(y_label)), alt)
 
 
 def loss_curves(loss: Sequence[float] | np.ndarray, *, reference: Sequence[float] | np.ndarray | None = None,
@@ -228,26 +221,21 @@ def loss_curves(loss: Sequence[float] | np.ndarray, *, reference: Sequence[float
     series = [("your loss", as_array(loss, name="loss"), STUDENT_COLOUR, "-")]
     if reference is not None:
         series.append(("reference loss", as_array(reference, name="reference loss"), REFERENCE_COLOUR, "--"))
-    fig = _new_figure(xy=True)
-    ax = fig.subplots()
-    drawn = []
+    drawn, lines = [], []
     for label, values, colour, style in series:
         steps = np.arange(len(values), dtype=np.float64)
         finite = np.isfinite(values)
         steps, values = _subsample(steps[finite], values[finite])
         if len(values):
             drawn.append(values)
-            ax.plot(steps, values, color=colour, linestyle=style, linewidth=2, label=label)
+            lines.append(svg.Series(steps, values, label, colour, dashed=style == "--"))
     if not drawn:
         raise PlotError("no finite loss value to draw.")
     all_positive = all(bool((v > 0).all()) for v in drawn)
     if log_scale is None:
         log_scale = all_positive and max(float(v.max() / v.min()) for v in drawn) > 100
-    if log_scale and all_positive:
-        ax.set_yscale("log")
-    _decorate(ax, title, "step", "loss")
-    ax.legend(loc="best")
-    return _finish(fig, alt)
+    return _svg_figure(svg.xy_plot(lines, title=clean_text(title), x_label="step", y_label="loss",
+                                   log_y=bool(log_scale and all_positive)), alt)
 
 
 def confusion_matrix(counts: Any, *, alt: str, title: str = "", class_names: Sequence[str] | None = None) -> Figure:

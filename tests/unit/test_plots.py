@@ -5,31 +5,102 @@ from __future__ import annotations
 import base64
 import io
 import random
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from grader.report import plots
+from grader.report import plots, svg
 from grader.report.artifacts import check_artifact, render_artifact
 from grader.report.plots import Curve, Figure, PlotError
 
 
+SVG_TAGS = {"svg", "rect", "line", "polyline", "circle", "g", "text"}
+
+
+def svg_root(figure: Figure) -> ElementTree.Element:
+    assert figure.data_uri.startswith("data:image/svg+xml;base64,")
+    root = ElementTree.fromstring(base64.b64decode(figure.data_uri.split(",", 1)[1], validate=True))
+    return root
+
+
 def png_size(figure: Figure) -> tuple[int, int]:
+    """The figure's pixel size, read from its image: a PNG, or an SVG whose every element is one
+    of the few the plots use (no script, link, style or foreign content can appear)."""
+    if figure.data_uri.startswith("data:image/svg+xml;base64,"):
+        root = svg_root(figure)
+        assert {element.tag.split("}")[-1] for element in root.iter()} <= SVG_TAGS
+        assert not any(k.split("}")[-1].startswith("on") or "href" in k for e in root.iter() for k in e.attrib)
+        return int(root.get("width")), int(root.get("height"))
     data = base64.b64decode(figure.data_uri.split(",", 1)[1], validate=True)
     with Image.open(io.BytesIO(data)) as image:
         assert image.format == "PNG"
         return image.size
 
 
-def test_a_scatter_against_a_callable_relation_is_an_inline_png_with_alt() -> None:
+def texts(figure: Figure) -> list[str]:
+    return [element.text or "" for element in svg_root(figure).iter() if element.tag.endswith("text")]
+
+
+def test_a_scatter_against_a_callable_relation_is_an_inline_image_with_alt() -> None:
     x = torch.linspace(-1, 1, 50)
     figure = plots.scatter(Curve(x, 2 * x + 0.1), relation=lambda xs: 2 * xs, alt="your points on y = 2x")
     assert figure.alt == "your points on y = 2x"
     assert png_size(figure) == (figure.width, figure.height) == (480, 320)
     html = str(figure.to_html())
-    assert html.startswith('<img class="figure" src="data:image/png;base64,') and 'alt="your points on y = 2x"' in html
+    assert html.startswith('<img class="figure" src="data:image/svg+xml;base64,') and 'alt="your points on y = 2x"' in html
+
+
+def test_an_xy_plot_draws_every_point_inside_its_axes_with_round_ticks() -> None:
+    x = np.linspace(-1, 1, 41)
+    figure = plots.scatter(Curve(x, 3 * x + 7), relation=Curve([-1, 1], [4, 10], label="y = 3x + 7"), alt="a",
+                           title="create_linear_dataset")
+    root = svg_root(figure)
+    inside = lambda cx, cy: svg.LEFT <= cx <= svg.RIGHT and svg.TOP <= cy <= svg.BOTTOM  # noqa: E731
+    circles = [(float(c.get("cx")), float(c.get("cy"))) for c in root.iter() if c.tag.endswith("circle")]
+    assert len(circles) >= 41 and all(inside(*c) for c in circles[:41])
+    line = next(e for e in root.iter() if e.tag.endswith("polyline"))
+    assert all(inside(*map(float, pair.split(","))) for pair in line.get("points").split())
+    shown = texts(figure)
+    assert {"-1.0", "-0.5", "0.0", "0.5", "1.0"} <= set(shown)
+    assert "create_linear_dataset" in shown and "y = 3x + 7" in shown and "your points" in shown
+
+
+@pytest.mark.parametrize("low, high, expected", [
+    (-1.1, 1.1, [-1.0, -0.5, 0.0, 0.5, 1.0]),
+    (0.0, 10.0, [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]),
+    (3.9, 6.1, [4.0, 4.5, 5.0, 5.5, 6.0]),
+    (-0.0026, 0.0001, [-0.0025, -0.002, -0.0015, -0.001, -0.0005, 0.0]),
+])
+def test_ticks_are_round_numbers_inside_the_axis(low, high, expected) -> None:
+    assert svg.nice_ticks(low, high) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("value, step, text", [
+    (0.25, 0.25, "0.25"), (0.5, 0.5, "0.5"), (2.0, 2.0, "2"), (5.551115123125783e-17, 0.5, "0.0"),
+    (-0.0025, 0.0005, "-0.0025"), (250000.0, 50000.0, "2.5e+05"),
+])
+def test_tick_labels_have_the_decimals_their_step_needs(value, step, text) -> None:
+    assert svg.tick_label(value, step) == text
+
+
+def test_a_constant_or_single_point_series_still_draws() -> None:
+    assert png_size(plots.loss_curves([0.5, 0.5, 0.5], alt="flat")) == (480, 320)
+    assert png_size(plots.scatter(Curve([2.0], [3.0]), alt="one point")) == (480, 320)
+
+
+def test_a_loss_spanning_decades_is_drawn_on_a_log_scale() -> None:
+    figure = plots.loss_curves(10.0 ** -np.arange(0, 5, 0.1), alt="loss")
+    assert {"1", "0.1", "0.01", "0.001"} <= set(texts(figure))
+
+
+def test_text_from_a_submission_is_escaped_in_the_svg() -> None:
+    hostile = '</text><script>alert(1)</script><text onload="x">'
+    figure = plots.scatter(Curve([0, 1], [0, 1], label=hostile), alt="a", title=hostile)
+    png_size(figure)  # only the plot's own elements
+    assert hostile in texts(figure)
 
 
 def test_every_kind_of_figure_renders_from_numpy_lists_and_tensors() -> None:
@@ -77,6 +148,8 @@ def test_text_from_a_submission_cannot_start_mathtext_or_break_lines() -> None:
     # An unbalanced "$" would make matplotlib's mathtext parser raise.
     figure = plots.scatter(Curve([0, 1], [0, 1], label="$\\frac{"), alt="a", title="$\\sqrt{ \ud800\n\x00")
     assert png_size(figure)
+    grid = plots.digit_grid(np.zeros((2, 28, 28)), captions=["$\\frac{", "\ud800\n"], alt="d", title="$\\sqrt{")
+    assert png_size(grid)
     assert plots.clean_text("a\n\tb\x00\ud800") == "a b ?"
 
 

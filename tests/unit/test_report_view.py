@@ -26,7 +26,7 @@ def result(hidden: bool, code: tuple[CodeView, ...] = ()) -> GradeResult:
 
 
 def images(html: str) -> list[str]:
-    return re.findall(r'<img class="figure" src="data:image/png;base64,[^"]+" alt="([^"]+)"', html)
+    return re.findall(r'<img class="figure" src="data:image/(?:png|svg\+xml);base64,[^"]+" alt="([^"]+)"', html)
 
 
 def test_a_public_test_shows_message_traceback_and_the_whole_figure():
