@@ -6,8 +6,9 @@
 
 For each assignment, a class of N synthetic submissions is built from the reference solution and
 the assignment's variants in realistic proportions (60 % correct, 25 % buggy, 10 % crashing, 5 %
-slow: calls that run into their time limit), each one unique (a comment with its number). One run
-prints, per assignment:
+slow: calls that run into their time limit), each one unique (a comment with its number); every
+report figure is drawn for every submission ($GRADER_FIGURE_MEMO=0), as in a real class where the
+students' values all differ. One run prints, per assignment:
 
 - for each size in --sizes: `grade batch`'s wall time, time per submission, throughput and the
   coordinator's peak memory (plus the peak of the whole process tree), with the default launcher;
@@ -200,7 +201,7 @@ def dask_batch(inbox: Path, out: Path, slug: str, *, warm: bool) -> dict:
 
     from grader.cluster import DaskExecutor
 
-    env = {"GRADER_WARM_WORKERS": "1" if warm else "0", "OMP_NUM_THREADS": "1"}
+    env = {"GRADER_WARM_WORKERS": "1" if warm else "0", "OMP_NUM_THREADS": "1", "GRADER_FIGURE_MEMO": "0"}
     started = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None, env=env, silence_logs=50) as cluster, \
@@ -364,6 +365,9 @@ def main() -> int:
                         help="share of hanging submissions (default 0.03; 0: a class without infinite loops)")
     parser.add_argument("--nbgrader", action="store_true", help="also time nbgrader (installs it in a throwaway venv)")
     args = parser.parse_args()
+    # The class is copies of a few files: without this, each grading process would draw a copy's
+    # figures once and reuse them, which a real class (every student's values differ) never does.
+    os.environ["GRADER_FIGURE_MEMO"] = "0"
 
     from grader.run.launcher import zygote_possible
     from grader.run.sandbox import SandboxPolicy
