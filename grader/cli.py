@@ -69,16 +69,15 @@ def local(path: Path, *, assignment: str | None = None, hidden: bool = False, ou
 
 
 def _import_report_meanwhile() -> None:
-    """Import the report's libraries (matplotlib, jinja2, Pygments: ~1 s) in a thread while the
-    submission is graded: this process mostly waits on its worker then, and the report follows."""
+    """Import the report's libraries (jinja2, Pygments) in a thread while the submission is
+    graded: this process mostly waits on its worker then, and the report follows. matplotlib is
+    left to the figures that need it (matrices, digit grids): the x/y plots are SVG."""
     import threading
 
     def load() -> None:
         try:
             import grader.report  # noqa: F401
             import grader.report.artifacts  # noqa: F401
-            import matplotlib.backends.backend_agg  # noqa: F401
-            import matplotlib.figure  # noqa: F401
         except Exception:  # noqa: BLE001 - imported (and explained) again where needed
             pass
 
