@@ -115,11 +115,21 @@ def highlight_css() -> Markup:
     return Markup(_formatter().get_style_defs(".hl"))
 
 
+@lru_cache(maxsize=256)
+def _numbered_from(first_line: int) -> Any:
+    """A formatter numbering from `first_line` (making one builds its style sheet: kept)."""
+    from pygments.formatters import HtmlFormatter
+    return HtmlFormatter(cssclass="hl", linenos="inline", linenostart=first_line, wrapcode=True)
+
+
+@lru_cache(maxsize=1)
+def _lexer() -> Any:
+    from pygments.lexers import PythonLexer
+    return PythonLexer()
+
+
 def highlight(view: CodeView) -> Markup:
     """The student's code as highlighted HTML, numbered from the line it came from."""
     from pygments import highlight as pyg_highlight
-    from pygments.formatters import HtmlFormatter
-    from pygments.lexers import PythonLexer
 
-    formatter = HtmlFormatter(cssclass="hl", linenos="inline", linenostart=max(1, view.first_line), wrapcode=True)
-    return Markup(pyg_highlight(view.source, PythonLexer(), formatter))
+    return Markup(pyg_highlight(view.source, _lexer(), _numbered_from(max(1, int(view.first_line)))))
