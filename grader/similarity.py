@@ -38,6 +38,7 @@ NOISE_CHARS = 25           # matches shorter than this (in normalized code) are 
 GUARANTEE_CHARS = 30       # matches at least this long are always found
 DISPLAY_THRESHOLD = 0.5    # pairs shown on the page: at least this share of one side matches
 MAX_SHOWN = 30             # pairs drawn side by side on the page
+MAX_LISTED = 500           # pairs kept, ranked, in a report: the most alike (the rest are counted)
 TEMPLATE = "similarity.html.j2"
 
 
@@ -62,9 +63,12 @@ class Pair:
 
 @dataclass(frozen=True)
 class Report:
-    pairs: tuple[Pair, ...]          # every pair with some match, highest score first
+    pairs: tuple[Pair, ...]          # the MAX_LISTED most alike pairs with some match, highest score first
     codes: dict[str, str]            # student -> the kept code compared (bounded)
     skipped: tuple[str, ...]         # one sentence each: what was left out and why
+    # The scores of the pairs with some match beyond the listed ones (a short exercise makes most
+    # pairs of a class alike: 124,750 of them at 500 students would fill memory and the page).
+    unlisted: tuple[float, ...] = ()
 
 
 def kept_code(path: Path, assignment: Any) -> str:
@@ -93,7 +97,7 @@ def compare_submissions(paths: Iterable[Path], assignment: Any) -> Report:
     starter = Path(assignment.starter_path)
     boilerplate = kept_code(starter, assignment) if starter.is_file() else ""
     report = compare(codes, boilerplate=boilerplate)
-    return Report(report.pairs, report.codes, tuple(unreadable) + report.skipped)
+    return Report(report.pairs, report.codes, tuple(unreadable) + report.skipped, report.unlisted)
 
 
 def _newlines(code: str) -> list[int]:
@@ -148,17 +152,23 @@ def compare(submissions: Iterable[tuple[str, str]], *, boilerplate: str = "") ->
     if boilerplate.strip():
         common = np.array(sorted(_fingerprint("starter", boilerplate, None).hashes))
     prints = {s: _fingerprint(s, c, common) for s, c in codes.items()}
-    newlines = {s: _newlines(c) for s, c in codes.items()}  # once per code, not once per pair
-    pairs = []
+    scored = []  # (score, a, b): cheap to keep for every pair, unlike their matching regions
     for a, b in combinations(codes, 2):
+        _, (sim_a, sim_b), _ = compare_files(prints[a], prints[b])
+        if sim_a > 0 or sim_b > 0:
+            scored.append((float(min(max(sim_a, sim_b), 1.0)), a, b))
+    scored.sort(key=lambda item: (-item[0], item[1], item[2]))
+    pairs = []
+    newlines = {}
+    for _, a, b in scored[:MAX_LISTED]:  # compared again, for the regions of the listed pairs only
         _, (sim_a, sim_b), (slices_a, slices_b) = compare_files(prints[a], prints[b])
-        if sim_a <= 0 and sim_b <= 0:
-            continue
+        for who in (a, b):
+            if who not in newlines:
+                newlines[who] = _newlines(codes[who])
         pairs.append(Pair(a, b, float(min(sim_a, 1.0)), float(min(sim_b, 1.0)),
                           _line_ranges(newlines[a], np.asarray(slices_a)),
                           _line_ranges(newlines[b], np.asarray(slices_b))))
-    pairs.sort(key=lambda p: (-p.score, p.a, p.b))
-    return Report(tuple(pairs), codes, tuple(skipped))
+    return Report(tuple(pairs), codes, tuple(skipped), tuple(score for score, _, _ in scored[MAX_LISTED:]))
 
 
 def _side(code: str, ranges: Sequence[tuple[int, int]]) -> list[dict[str, Any]]:
@@ -187,7 +197,8 @@ def render_page(report: Report, *, title: str = "Similar submissions",
     } for i, p in enumerate(shown[:limit], 1)]
     return _environment().get_template(TEMPLATE).render(
         title=title, pairs=shown, views=views, compared=len(report.codes), threshold=threshold,
-        skipped=report.skipped, total_pairs=len(report.codes) * (len(report.codes) - 1) // 2)
+        skipped=report.skipped, total_pairs=len(report.codes) * (len(report.codes) - 1) // 2,
+        unlisted=sum(1 for score in report.unlisted if score >= threshold))
 
 
 def write_page(report: Report, path: Path, **options: Any) -> Path:

@@ -118,3 +118,17 @@ def test_submission_files_are_compared_and_an_unreadable_one_is_named_not_fatal(
     assert [(p.a, p.b) for p in report.pairs] == [("tp1_solution", "bob")]
     assert report.pairs[0].score > 0.99
     assert any(line.startswith("eve.ipynb: not compared") for line in report.skipped)
+
+
+def test_a_class_of_alike_submissions_lists_the_most_alike_pairs_and_counts_the_rest(codes, monkeypatch) -> None:
+    """A short exercise makes most pairs of a class alike: the report keeps the MAX_LISTED most
+    alike (with their matching lines) and only the scores of the others, and the page says so."""
+    monkeypatch.setattr(similarity, "MAX_LISTED", 4)
+    class_of_six = [(f"s{i}", codes["reference"] + f"\n# {i}\n") for i in range(5)] + [("renamed", codes["renamed"])]
+    report = compare(class_of_six)
+    assert len(report.pairs) == 4 and len(report.unlisted) == 15 - 4
+    assert [p.score for p in report.pairs] == sorted((p.score for p in report.pairs), reverse=True)
+    assert min(p.score for p in report.pairs) >= max(report.unlisted)
+    assert all(p.lines_a and p.lines_b for p in report.pairs)
+    page = render_page(report)
+    assert "11 more pairs reach the threshold" in page and "only the\n4 most alike are listed" in page
