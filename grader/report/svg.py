@@ -184,3 +184,54 @@ def xy_plot(series: Sequence[Series], *, title: str = "", x_label: str = "", y_l
                    f'transform="rotate(-90 14 {middle:.1f})">{escape(y_label)}</text>')
     out.append("</svg>")
     return "\n".join(out)
+
+
+# The "Blues" ramp (light to dark), for counts: interpolated, never looked up in a library.
+BLUES = ((247, 251, 255), (198, 219, 239), (107, 174, 214), (33, 113, 181), (8, 48, 107))
+MATRIX_SIZE = 408  # a confusion matrix's figure is square: 408 x 408 px
+
+
+def _blue(share: float) -> str:
+    position = min(max(share, 0.0), 1.0) * (len(BLUES) - 1)
+    low = min(int(position), len(BLUES) - 2)
+    t = position - low
+    rgb = (round(a + (b - a) * t) for a, b in zip(BLUES[low], BLUES[low + 1]))
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def matrix_plot(matrix: np.ndarray, names: Sequence[str], *, title: str = "", row_label: str = "true",
+                column_label: str = "predicted", annotate: bool = True) -> str:
+    """The SVG document of a square matrix of counts >= 0 (n >= 1): a cell per count, shaded by its share
+    of the largest, written in it when `annotate`, the classes' names along both sides."""
+    n = matrix.shape[0]
+    left, top, right, bottom = 64.0, 34.0, MATRIX_SIZE - 10.0, MATRIX_SIZE - 52.0
+    cell = min(right - left, bottom - top) / n
+    largest = float(matrix.max()) or 1.0
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{MATRIX_SIZE}" height="{MATRIX_SIZE}" '
+           f'viewBox="0 0 {MATRIX_SIZE} {MATRIX_SIZE}" font-family="{FONT}" font-size="10" fill="#222">',
+           f'<rect width="{MATRIX_SIZE}" height="{MATRIX_SIZE}" fill="#fff"/>']
+    size = max(7, min(11, int(cell / 3)))
+    for i in range(n):
+        for j in range(n):
+            value = float(matrix[i, j])
+            x, y = left + j * cell, top + i * cell
+            out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{cell:.1f}" height="{cell:.1f}" fill="{_blue(value / largest)}"/>')
+            if annotate:
+                text = str(int(value)) if value.is_integer() else f"{value:.2g}"
+                colour = "#fff" if value > largest / 2 else "#222"
+                out.append(f'<text x="{x + cell / 2:.1f}" y="{y + cell / 2 + size / 3:.1f}" text-anchor="middle" '
+                           f'font-size="{size}" fill="{colour}">{escape(text)}</text>')
+    for k, name in enumerate(names):
+        middle = k * cell + cell / 2
+        out.append(f'<text x="{left + middle:.1f}" y="{top + n * cell + 13:.1f}" text-anchor="middle">{escape(name)}</text>')
+        out.append(f'<text x="{left - 5:.1f}" y="{top + middle + 3.5:.1f}" text-anchor="end">{escape(name)}</text>')
+    out.append(f'<rect x="{left}" y="{top}" width="{n * cell:.1f}" height="{n * cell:.1f}" fill="none" stroke="#222"/>')
+    if title:
+        out.append(f'<text x="{MATRIX_SIZE / 2:.1f}" y="20" text-anchor="middle" font-size="12">{escape(title)}</text>')
+    out.append(f'<text x="{left + n * cell / 2:.1f}" y="{top + n * cell + 32:.1f}" text-anchor="middle" '
+               f'font-size="11">{escape(column_label)}</text>')
+    middle = top + n * cell / 2
+    out.append(f'<text x="14" y="{middle:.1f}" text-anchor="middle" font-size="11" '
+               f'transform="rotate(-90 14 {middle:.1f})">{escape(row_label)}</text>')
+    out.append("</svg>")
+    return "\n".join(out)

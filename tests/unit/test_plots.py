@@ -289,3 +289,29 @@ def test_a_failing_store_costs_a_drawing_never_the_figure(monkeypatch) -> None:
     monkeypatch.setattr(artifacts, "_memo", type(artifacts._memo)())
     with artifacts.figure_store(Broken()):
         assert render_artifact(_artifact(0.0625)) is not None
+
+
+def test_a_confusion_matrix_is_an_svg_cell_per_count_each_written_and_shaded() -> None:
+    counts = [[9, 1, 0], [2, 7, 1], [0, 0, 10]]
+    figure = plots.confusion_matrix(counts, alt="c", class_names=["cat", "<dog>", "bird"], title="test split")
+    assert png_size(figure) == (figure.width, figure.height)
+    root = svg_root(figure)
+    cells = [r for r in root.iter() if r.tag.endswith("rect") and r.get("width") == r.get("height")
+             and r.get("fill", "").startswith("#") and r.get("fill") != "#fff"]
+    assert len(cells) == 9
+    assert sorted(c.get("fill") for c in cells)[0] == svg._blue(1.0)  # the largest count, 10, is the darkest
+    shown = texts(figure)
+    assert all(str(v) in shown for row in counts for v in row) and "<dog>" in shown and "test split" in shown
+    many = plots.confusion_matrix(np.eye(20) * 37, alt="c")  # 20 classes: shaded, not written
+    assert "37" not in texts(many) and png_size(many)
+
+
+def test_a_digit_grid_is_a_png_of_scaled_digits_with_their_captions() -> None:
+    digits = np.zeros((10, 28, 28), dtype=np.uint8)
+    digits[:, 10:18, 12:16] = 255
+    figure = plots.digit_grid(digits, alt="digits", captions=["7 read as 1"] * 10, title="misread")
+    width, height = png_size(figure)
+    assert width == 480 and 2 * 80 < height < 2 * 80 + 40  # two rows of 8
+    with Image.open(io.BytesIO(base64.b64decode(figure.data_uri.split(",", 1)[1]))) as image:
+        pixels = np.asarray(image.convert("L"))
+    assert (pixels < 50).sum() >= 10 * (8 * 2) * (4 * 2)  # every stroke drawn, scaled 2x, dark on light
