@@ -22,6 +22,7 @@ import subprocess
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
+from tests.conftest import skip_unless_strict
 
 
 def train_with_loader():
@@ -49,7 +50,7 @@ def sleepers(n):
 @pytest.fixture
 def needs_sandbox():
     if not sandbox.linux():
-        pytest.skip("the OS sandbox exists on Linux only")  # elsewhere grading says it ran without one
+        skip_unless_strict("the OS sandbox exists on Linux only")  # elsewhere grading says it ran without one
     SandboxPolicy().check()  # raises, failing the test, when bubblewrap or libseccomp is missing
 
 
@@ -119,7 +120,7 @@ def test_without_cgroups_memory_is_still_bounded(tmp_path, needs_sandbox, monkey
 
 def test_grading_refuses_to_run_student_code_without_the_sandbox(tmp_path, monkeypatch):
     if not sandbox.linux():
-        pytest.skip("outside Linux grading runs without an OS sandbox and says so")
+        skip_unless_strict("outside Linux grading runs without an OS sandbox and says so")
     module = tmp_path / "student.py"
     module.write_text("def honest(x):\n    return 2 * x\n")
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)

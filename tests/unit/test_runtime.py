@@ -23,6 +23,7 @@ STUDENT = '''\
 import os, sys, ctypes, signal
 import torch
 from torch import nn
+from tests.conftest import skip_unless_strict
 
 def ok(n=3):
     print("student says hello")
@@ -83,7 +84,7 @@ def launcher(request, monkeypatch):
         yield
         return
     if not launchers.zygote_possible(SandboxPolicy()):
-        pytest.skip("workers are forked from a zygote only with the full sandbox (root, cgroups, Linux)")
+        skip_unless_strict("workers are forked from a zygote only with the full sandbox (root, cgroups, Linux)")
     zygote = request.getfixturevalue("zygote")
     before = zygote.forks
     monkeypatch.setattr(launchers, "default_launcher", lambda: zygote)
