@@ -24,6 +24,7 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -44,12 +45,10 @@ MAX_IMAGES = 64           # digits in a grid
 MAX_CLASSES = 20          # rows/columns of a confusion matrix
 MAX_TEXT = 80             # characters of a title, label or caption
 RELATION_SAMPLES = 200    # samples of a trusted callable relation
-WIDTH_IN, HEIGHT_IN, DPI = 6.0, 4.0, 80   # every figure: 480 x 320 px (grids: taller, capped)
-WIDTH_PX = int(WIDTH_IN * DPI)
 # Bumped whenever figures are drawn differently: a figure kept from an earlier drawing
 # (grader.report.artifacts) is then drawn again.
 STYLE_VERSION = 3
-MAX_HEIGHT_IN = 8.0
+MAX_HEIGHT_PX = 640       # a digit grid's height: MAX_IMAGES in rows of 8 stays within it
 
 DATA_URI_PREFIXES = ("data:image/png;base64,", "data:image/svg+xml;base64,")
 STUDENT_COLOUR = "#1f77b4"
@@ -248,6 +247,14 @@ def digit_grid(images: Any, *, alt: str, captions: Sequence[str] | None = None, 
     return _grid_png(array, texts, columns, rows, top, clean_text(title), alt)
 
 
+@lru_cache(maxsize=1)
+def _fonts() -> tuple[Any, Any]:
+    """Pillow's own font at the captions' and the title's sizes (read from disk once)."""
+    from PIL import ImageFont
+
+    return ImageFont.load_default(size=10), ImageFont.load_default(size=13)
+
+
 def _fit(text: str, font: Any, width: float) -> str:
     """`text` cut (with an ellipsis) to `width` pixels in `font`."""
     while text and font.getlength(text) > width:
@@ -259,18 +266,18 @@ def _grid_png(array: np.ndarray, texts: list[str], columns: int, rows: int, top:
               alt: str) -> Figure:
     """The grid drawn with Pillow (a few ms; matplotlib's 64 small axes took ~0.3 s): each image
     scaled up by whole pixels, dark on light (0 is white, `top` black), its caption below."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
-    cell = WIDTH_PX // columns
+    cell = svg.WIDTH // columns
     caption_h, title_h = 14, 24 if title else 4
     side = cell - 4
     height = title_h + rows * (side + caption_h + 6)
-    canvas = Image.new("L", (WIDTH_PX, height), 255)
+    canvas = Image.new("L", (svg.WIDTH, height), 255)
     draw = ImageDraw.Draw(canvas)
-    small, large = ImageFont.load_default(size=10), ImageFont.load_default(size=13)
+    small, large = _fonts()
     if title:
-        text = _fit(title, large, WIDTH_PX - 8)
-        draw.text(((WIDTH_PX - large.getlength(text)) / 2, 5), text, fill=0, font=large)
+        text = _fit(title, large, svg.WIDTH - 8)
+        draw.text(((svg.WIDTH - large.getlength(text)) / 2, 5), text, fill=0, font=large)
     shades = (255.0 * (1.0 - np.clip(array / top, 0.0, 1.0))).round().astype(np.uint8)
     for index, (image, text) in enumerate(zip(shades, texts)):
         row, column = divmod(index, columns)
@@ -289,4 +296,4 @@ def _grid_png(array: np.ndarray, texts: list[str], columns: int, rows: int, top:
     canvas.save(buffer, format="PNG")
     payload = base64.b64encode(buffer.getvalue()).decode("ascii")
     return Figure(alt=clean_text(alt, 300) or "figure", data_uri="data:image/png;base64," + payload,
-                  width=WIDTH_PX, height=height)
+                  width=svg.WIDTH, height=height)

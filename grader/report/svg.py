@@ -60,7 +60,7 @@ def nice_ticks(low: float, high: float, count: int = 6) -> list[float]:
 def _limits(values: Sequence[np.ndarray]) -> tuple[float, float]:
     low = min(float(v.min()) for v in values if len(v))
     high = max(float(v.max()) for v in values if len(v))
-    if high - low <= abs(high) * 1e-12 or high == low:
+    if high - low <= abs(high) * 1e-12:  # one value (or as good as): a span around it
         half = abs(low) * 0.05 or 0.5
         return low - half, high + half
     pad = (high - low) * PAD
@@ -140,15 +140,26 @@ def _legend(series: Sequence[Series], pixels: Sequence[tuple[np.ndarray, np.ndar
     return out
 
 
+def _document(width: int, height: int) -> list[str]:
+    """The opening of an SVG document on a white page."""
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="10" fill="#222">',
+            f'<rect width="{width}" height="{height}" fill="#fff"/>']
+
+
+def _vertical(text: str, middle: float) -> str:
+    """An axis label read bottom to top, along the left edge."""
+    return (f'<text x="14" y="{middle:.1f}" text-anchor="middle" font-size="11" '
+            f'transform="rotate(-90 14 {middle:.1f})">{escape(text)}</text>')
+
+
 def xy_plot(series: Sequence[Series], *, title: str = "", x_label: str = "", y_label: str = "",
             log_y: bool = False) -> str:
     """The SVG document of one pair of axes with `series` on it (at least one with a point)."""
     drawn = [s for s in series if len(s.x)]
     x_axis = _Axis([s.x for s in drawn], LEFT, RIGHT)
     y_axis = _Axis([s.y for s in drawn], BOTTOM, TOP, log=log_y)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-           f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="{FONT}" font-size="10" fill="#222">',
-           f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>']
+    out = _document(WIDTH, HEIGHT)
     for x, text in x_axis.ticks():
         out.append(f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{BOTTOM}" stroke="{GRID}" stroke-opacity="0.3"/>')
         out.append(f'<line x1="{x:.1f}" y1="{BOTTOM}" x2="{x:.1f}" y2="{BOTTOM + 4}" stroke="#222"/>')
@@ -179,9 +190,7 @@ def xy_plot(series: Sequence[Series], *, title: str = "", x_label: str = "", y_l
         out.append(f'<text x="{(LEFT + RIGHT) / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle" font-size="11">'
                    f'{escape(x_label)}</text>')
     if y_label:
-        middle = (TOP + BOTTOM) / 2
-        out.append(f'<text x="14" y="{middle:.1f}" text-anchor="middle" font-size="11" '
-                   f'transform="rotate(-90 14 {middle:.1f})">{escape(y_label)}</text>')
+        out.append(_vertical(y_label, (TOP + BOTTOM) / 2))
     out.append("</svg>")
     return "\n".join(out)
 
@@ -207,9 +216,7 @@ def matrix_plot(matrix: np.ndarray, names: Sequence[str], *, title: str = "", ro
     left, top, right, bottom = 64.0, 34.0, MATRIX_SIZE - 10.0, MATRIX_SIZE - 52.0
     cell = min(right - left, bottom - top) / n
     largest = float(matrix.max()) or 1.0
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{MATRIX_SIZE}" height="{MATRIX_SIZE}" '
-           f'viewBox="0 0 {MATRIX_SIZE} {MATRIX_SIZE}" font-family="{FONT}" font-size="10" fill="#222">',
-           f'<rect width="{MATRIX_SIZE}" height="{MATRIX_SIZE}" fill="#fff"/>']
+    out = _document(MATRIX_SIZE, MATRIX_SIZE)
     size = max(7, min(11, int(cell / 3)))
     for i in range(n):
         for j in range(n):
@@ -230,8 +237,6 @@ def matrix_plot(matrix: np.ndarray, names: Sequence[str], *, title: str = "", ro
         out.append(f'<text x="{MATRIX_SIZE / 2:.1f}" y="20" text-anchor="middle" font-size="12">{escape(title)}</text>')
     out.append(f'<text x="{left + n * cell / 2:.1f}" y="{top + n * cell + 32:.1f}" text-anchor="middle" '
                f'font-size="11">{escape(column_label)}</text>')
-    middle = top + n * cell / 2
-    out.append(f'<text x="14" y="{middle:.1f}" text-anchor="middle" font-size="11" '
-               f'transform="rotate(-90 14 {middle:.1f})">{escape(row_label)}</text>')
+    out.append(_vertical(row_label, top + n * cell / 2))
     out.append("</svg>")
     return "\n".join(out)

@@ -134,7 +134,7 @@ def test_a_huge_series_is_subsampled_so_drawing_costs_the_same() -> None:
 def test_a_grid_shows_at_most_max_images_and_a_bounded_figure() -> None:
     many = np.zeros((500, 28, 28), dtype=np.uint8)
     figure = plots.digit_grid(many, alt="digits")
-    assert figure.height <= plots.MAX_HEIGHT_IN * plots.DPI
+    assert figure.height <= plots.MAX_HEIGHT_PX
 
 
 def test_non_finite_values_are_left_out_not_drawn_as_errors() -> None:
