@@ -16,13 +16,13 @@ from grader.run.client import StudentRuntime
 from grader.run.proxy import StudentModule
 from grader.run.sandbox import SandboxPolicy
 from tests.adversarial.test_attacks import COURSE
+from tests.conftest import skip_unless_strict
 
 HONEST = '''\
 import subprocess
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
-from tests.conftest import skip_unless_strict
 
 
 def train_with_loader():

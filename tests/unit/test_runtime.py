@@ -18,12 +18,12 @@ from grader.run import launcher as launchers
 from grader.run.errors import CallTimeout, GraderFault, MissingName, StudentError, WorkerDied
 from grader.run.proxy import StudentModule
 from grader.run.sandbox import SandboxPolicy
+from tests.conftest import skip_unless_strict
 
 STUDENT = '''\
 import os, sys, ctypes, signal
 import torch
 from torch import nn
-from tests.conftest import skip_unless_strict
 
 def ok(n=3):
     print("student says hello")
