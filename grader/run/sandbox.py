@@ -173,6 +173,12 @@ def _mkdir(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
 
 
+# How long kill_all waits before looking again whether a sandbox's tasks are gone: doubling from
+# the first pause up to the last.
+_FIRST_PAUSE = 0.001
+_LAST_PAUSE = 0.02
+
+
 @dataclass
 class _Cgroup:
     paths: list[Path]
@@ -246,7 +252,10 @@ class _Cgroup:
             except OSError:
                 pass
         # Time-based, not a count of tries: on a loaded machine a large process takes a while to go.
+        # Looked at again soon, then less often: most workers are gone within a few milliseconds,
+        # and every grading waits here once.
         give_up = time.monotonic() + wait_s
+        pause = _FIRST_PAUSE
         while time.monotonic() < give_up:
             pids = set()
             for path in self.paths:
@@ -261,7 +270,8 @@ class _Cgroup:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            time.sleep(0.02)
+            time.sleep(pause)
+            pause = min(2 * pause, _LAST_PAUSE)
 
     def remove(self, wait_s: float = 15.0) -> None:
         """Kill its tasks and remove its folders. One that will not go stays recorded in `_made`
