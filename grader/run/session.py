@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import shutil
@@ -85,6 +86,33 @@ class _OnlyExercises:
         items[:] = [i for i in items if wanted(i)]
 
 
+# pytest plugins a grading never uses: each one costs its registration, its hooks and its fixture
+# parsing on every submission (together ~13 % of the trusted side's CPU on tp1). The command-line
+# ones (--junitxml, --pdb, --sw, --setup-only, ...) have no use in a grading run.
+_UNUSED_PLUGINS = ("junitxml", "doctest", "pastebin", "stepwise", "setuponly", "setupplan", "debugging")
+# Plugins kept only for the tests that use what they give: a word in the tests' sources -> the
+# plugin. Without a test that captures logs, the logging plugin would attach its handlers to every
+# logger torch made around every test phase for nothing.
+_PLUGINS_BY_WORD = {"caplog": "logging", "subtests": "subtests"}
+
+
+@functools.cache
+def _plugins_off(tests: tuple[Path, ...], stamp: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+    """`-p no:` arguments for this assignment's tests (their folders, and the files' modification
+    times so that an edited test file is read again)."""
+    text = "\n".join(Path(name).read_text(errors="replace") for name, _ in stamp)
+    unused = [*_UNUSED_PLUGINS, *(plugin for word, plugin in _PLUGINS_BY_WORD.items() if word not in text)]
+    return tuple(arg for plugin in unused for arg in ("-p", f"no:{plugin}"))
+
+
+def plugins_off(assignment: Assignment, paths: list[Path]) -> tuple[str, ...]:
+    """What `run_tests` turns off for these test folders: the plugins no grading uses, and those
+    no test (nor the assignment's conftest.py) asks for."""
+    files = sorted(f for folder in paths for f in folder.rglob("*.py") if f.is_file())
+    files += [f for f in [assignment.root / "conftest.py", assignment.root / "tests" / "conftest.py"] if f.is_file()]
+    return _plugins_off(tuple(paths), tuple((str(f), f.stat().st_mtime_ns) for f in files))
+
+
 def _one_thread() -> None:
     """The trusted side computes little (replays, cross-checks) next to workers that need every
     core: one torch thread. With more, OpenMP threads left spinning after each parallel region
@@ -136,6 +164,7 @@ def run_tests(assignment: Assignment, extracted: Extracted, filename: str, *, hi
         # of it, which parses each test file's source again per failure (~40 ms a failing test).
         "--tb=no",
         "-q",
+        *plugins_off(assignment, paths),
     ]
     try:
         with _isolated_pytest(assignment.root), contextlib.redirect_stdout(io.StringIO()) as noise:

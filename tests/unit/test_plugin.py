@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -167,3 +168,44 @@ def test_only_the_named_exercises_tests_run_when_asked(tmp_path):
     submission = read_submission(tmp_path / "s.py")
     outcome = run_tests(spec, extract(submission, spec), "s.py", hidden=False, seed=0, exercises={"f"})
     assert [t.exercise for t in outcome.tests] == ["f"]
+
+
+def test_a_test_that_captures_logs_or_uses_subtests_still_gets_its_fixture(tmp_path):
+    """The grader turns pytest's logging and subtests plugins off for speed, but never for tests
+    that use them: a test with caplog or subtests passes for correct code and fails for wrong."""
+    hidden = HIDDEN + textwrap.dedent('''
+        import logging
+
+        @pytest.mark.exercise("g")
+        def test_g_logs(student, caplog):
+            with caplog.at_level(logging.INFO):
+                logging.getLogger("course").info("value %s", student.f())
+            assert [r.getMessage() for r in caplog.records] == ["value 7"]
+
+        @pytest.mark.exercise("g")
+        def test_g_in_parts(student, subtests):
+            for n in (1, 2):
+                with subtests.test(n=n):
+                    assert student.f() == 7
+    ''')
+    root = make_course(tmp_path, hidden=hidden)
+    tests = by_name(grade(root, "def f():\n    return 7\ndef g():\n    pass\n"))
+    assert tests["test_g_logs"].status == "passed" and tests["test_g_in_parts"].status == "passed"
+    tests = by_name(grade(root, "def f():\n    return 8\ndef g():\n    pass\n"))
+    assert tests["test_g_logs"].status == "failed" and tests["test_g_in_parts"].status == "failed"
+
+
+def test_the_plugins_left_out_follow_what_the_tests_use_and_their_edits(tmp_path):
+    from grader.run.session import plugins_off
+
+    root = make_course(tmp_path)
+    spec = load_assignment(root, "mini")
+    folders = [spec.public_tests, spec.hidden_tests]
+    assert {"no:logging", "no:subtests", "no:junitxml"} <= set(plugins_off(spec, folders))
+    test_file = spec.hidden_tests / "test_hidden.py"
+    test_file.write_text(HIDDEN + "\ndef test_logs(caplog):\n    pass\n")
+    os.utime(test_file, ns=(test_file.stat().st_atime_ns, test_file.stat().st_mtime_ns + 10**9))
+    off = set(plugins_off(spec, folders))
+    assert "no:logging" not in off and "no:subtests" in off
+    (root / "assignments" / "mini" / "conftest.py").write_text("import pytest\n@pytest.fixture\ndef parts(subtests):\n    return subtests\n")
+    assert "no:subtests" not in set(plugins_off(spec, folders))
