@@ -107,13 +107,21 @@ def _write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster
                                 "address; add it to the roster to credit the right student"))
 
     entries: list[Entry] = []
-    compared: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     rows: list[gradebook.Row] = []
     could_not, failed = 0, 0
+    # The counted attempt of each student and its stored file; the similarity pages start from
+    # them at once, beside the reports (views.start_similarity).
+    counted_of = {key: _counted([a for a, _, _ in group], options) for key, group in groups.items()}
+    stored_of = {key: state.job_file(c.job_key) if c and c.job_key else None for key, c in counted_of.items()}
+    compared: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for (slug, student), counted in sorted(counted_of.items()):
+        stored = stored_of[(slug, student)]
+        if slug in specs and stored is not None and counted is not None and counted.status == "graded":
+            compared[slug].append((student, *stored))
+    similarity_pages = views.start_similarity(out, specs, compared)
     for (slug, student), group in sorted(groups.items()):
         spec = specs.get(slug)
-        attempts = [a for a, _, _ in group]
-        counted = _counted(attempts, options)
+        counted = counted_of[(slug, student)]
         fraction, late_note = _penalty(counted, options) if counted else (1.0, "")
         listing = []
         for number, (attempt, message, result) in enumerate(group, 1):
@@ -156,11 +164,9 @@ def _write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster
         folder = out / _folder(student)
         title = spec.title if spec else slug
         notebook = ""
-        stored = state.job_file(counted.job_key) if counted and counted.job_key else None
+        stored = stored_of[(slug, student)]
         if stored is not None:
             notebook = views.write_notebook_view(out, folder, slug, stored[0], stored[1], f"{title} · {student}")
-            if counted and counted.status == "graded":
-                compared[slug].append((student, *stored))
         html = write_html(report, folder / f"{slug}.report.html", title=title,
                           show_hidden_test_names=spec.show_hidden_test_names if spec else False,
                           hidden_visibility=spec.hidden_visibility if spec else "points-only",
@@ -181,8 +187,7 @@ def _write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster
                              message_key=counted.message_key if counted else group[-1][0].message_key,
                              job_key=counted.job_key if counted else group[-1][0].job_key, notebook=notebook))
     _gradebooks(rows, specs, out)
-    similarity = {slug: page for slug, found in sorted(compared.items()) if slug in specs
-                  for page in [views.write_similarity(out, slug, specs[slug], found)] if page}
+    similarity = similarity_pages()
     shown = [*issues, *reply_issues(state)]
     write_dashboard(out / "index.html", entries, shown, specs, similarity=similarity)
     return Written(students=len({e.student for e in entries}), problems=len(shown), could_not_grade=could_not,

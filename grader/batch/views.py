@@ -13,7 +13,9 @@ instructor's page is never worth a failed batch.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,50 @@ def write_notebook_view(out: Path, folder: Path, slug: str, sha256: str, filenam
     except (IntakeError, OSError, ValueError) as error:
         log.warning("notebook view of %s not written: %s", filename, error)
         return ""
+
+
+# From this many submissions to compare (all assignments together), the similarity pages are
+# written by a process of their own while this one writes the reports: their cost grows with the
+# square of the class (a few seconds at 100), and a process costs ~0.5 s to start.
+SIDE_PROCESS_FROM = 40
+
+
+def start_similarity(out: Path, specs: dict[str, Any],
+                     compared: dict[str, list[tuple[str, str, str]]]) -> Callable[[], dict[str, str]]:
+    """Start writing one similarity page per assignment of `compared` (slug -> its counted
+    `(student, sha256, filename)`); call what it returns for `{slug: page}` once they are written
+    (the pages with nothing to show left out). A side process that fails is never worth a lost
+    page: what it did not write is written here."""
+    wanted = {slug: found for slug, found in sorted(compared.items()) if slug in specs and len(found) >= 2}
+
+    def here(slugs: Sequence[str]) -> dict[str, str]:
+        return {slug: page for slug in slugs for page in [write_similarity(out, slug, specs[slug], wanted[slug])] if page}
+
+    if sum(len(found) for found in wanted.values()) < SIDE_PROCESS_FROM:
+        return lambda: here(list(wanted))
+    try:
+        side = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        futures = {slug: side.submit(write_similarity, out, slug, specs[slug], found) for slug, found in wanted.items()}
+    except Exception as error:  # noqa: BLE001 - no process to be had: written here, later
+        log.warning("similarity pages written after the reports (%s)", error)
+        return lambda: here(list(wanted))
+
+    def collect() -> dict[str, str]:
+        pages: dict[str, str] = {}
+        try:
+            for slug, future in futures.items():
+                try:
+                    page = future.result()
+                except Exception as error:  # noqa: BLE001 - the side process died or failed
+                    log.warning("similarity page of %s written again here (%s)", slug, error)
+                    page = here([slug]).get(slug, "")
+                if page:
+                    pages[slug] = page
+        finally:
+            side.shutdown(wait=True, cancel_futures=True)
+        return pages
+
+    return collect
 
 
 def write_similarity(out: Path, slug: str, spec: Any, submissions: Sequence[tuple[str, str, str]]) -> str:

@@ -132,3 +132,61 @@ def test_a_class_of_alike_submissions_lists_the_most_alike_pairs_and_counts_the_
     assert all(p.lines_a and p.lines_b for p in report.pairs)
     page = render_page(report)
     assert "11 more pairs reach the threshold" in page and "only the\n4 most alike are listed" in page
+
+
+def _stored_class(out: Path) -> list[tuple[str, str, str]]:
+    """Three counted submissions kept as a batch keeps them (by SHA-256): two copies and the starter."""
+    import hashlib
+
+    from grader.batch.views import SUBMISSIONS
+
+    tp1 = load_assignment(ROOT, "tp1")
+    files = {"ann": ROOT / "reference/tp1/tp1_solution.ipynb", "bob": ROOT / "reference/tp1/tp1_solution.ipynb",
+             "cat": tp1.starter_path}
+    found = []
+    for student, path in files.items():
+        data = path.read_bytes() + (b"" if student == "ann" else b"\n")
+        digest = hashlib.sha256(data).hexdigest()
+        (out / SUBMISSIONS / digest[:2]).mkdir(parents=True, exist_ok=True)
+        (out / SUBMISSIONS / digest[:2] / digest).write_bytes(data)
+        found.append((student, digest, path.name))
+    return found
+
+
+def test_similarity_pages_written_by_a_side_process_are_those_written_here(tmp_path: Path, monkeypatch) -> None:
+    """A large class's pages are written by a process of their own beside the reports: the page
+    is the same one this process writes (but for which matching lines are marked: copydetect
+    picks its fingerprints by Python's `hash`, which differs from process to process)."""
+    from grader.batch import views
+
+    tp1 = load_assignment(ROOT, "tp1")
+    found = _stored_class(tmp_path)
+    here = views.start_similarity(tmp_path, {"tp1": tp1}, {"tp1": found})()
+    assert here == {"tp1": "similarity-tp1.html"}
+    written_here = (tmp_path / "similarity-tp1.html").read_text()
+    (tmp_path / "similarity-tp1.html").unlink()
+    monkeypatch.setattr(views, "SIDE_PROCESS_FROM", 2)
+    assert views.start_similarity(tmp_path, {"tp1": tp1}, {"tp1": found})() == here
+    def unmarked(page: str) -> str:
+        return page.replace('class="line hit"', 'class="line"')
+
+    assert unmarked((tmp_path / "similarity-tp1.html").read_text()) == unmarked(written_here)
+    assert "ann" in written_here and "bob" in written_here
+
+
+def test_a_similarity_page_the_side_process_cannot_write_is_written_here(tmp_path: Path, monkeypatch, caplog) -> None:
+    import dataclasses
+
+    from grader.batch import views
+
+    tp1 = load_assignment(ROOT, "tp1")
+
+    class Local(type(tp1)):  # defined in a test function: it cannot be sent to another process
+        pass
+
+    local = Local(**{f.name: getattr(tp1, f.name) for f in dataclasses.fields(tp1)})
+    monkeypatch.setattr(views, "SIDE_PROCESS_FROM", 2)
+    pages = views.start_similarity(tmp_path, {"tp1": local}, {"tp1": _stored_class(tmp_path)})()
+    assert pages == {"tp1": "similarity-tp1.html"}
+    assert "ann" in (tmp_path / "similarity-tp1.html").read_text()
+    assert "similarity page of tp1 written again here" in caplog.text
