@@ -16,7 +16,7 @@ import stat
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from email import policy
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from datetime import datetime, timezone
@@ -206,24 +206,34 @@ def _connect(config: SmtpConfig) -> smtplib.SMTP:
     return client
 
 
+def read_reply(path: Path) -> EmailMessage:
+    """A reply as `write_reply` wrote it."""
+    message = message_from_bytes(Path(path).read_bytes(), policy=policy.SMTP)
+    assert isinstance(message, EmailMessage)  # what an EmailPolicy parses into
+    return message
+
+
 def send_replies(
-    messages: Iterable[tuple[str, EmailMessage]],
+    messages: Iterable[tuple[str, EmailMessage | Path]],
     config: SmtpConfig,
     already_sent: Callable[[str], bool],
     mark_sent: Callable[[str], None],
     on_error: Callable[[str, str], None] | None = None,
 ) -> int:
     """Send each (key, message) whose key is not already sent, marking it right after the
-    server accepted it; returns how many were sent. The connection opens only when there is
+    server accepted it; returns how many were sent. A message may be given as the path of the
+    .eml `write_reply` wrote: it is read just before it is sent (a class's replies, each with its
+    report attached, are never all held at once). The connection opens only when there is
     something to send. A message the server refuses is reported to `on_error(key, sentence)`
     (or raised at the end when there is no `on_error`) and the others still go."""
     client: smtplib.SMTP | None = None
     sent = 0
     refused: list[str] = []
     try:
-        for key, message in messages:
+        for key, given in messages:
             if already_sent(key):
                 continue
+            message = given if isinstance(given, EmailMessage) else read_reply(given)
             if client is None:
                 client = _connect(config)
             try:
@@ -267,7 +277,7 @@ def write_replies(state: State, out: Path, entries: Iterable[Any], items: dict[s
     later run with --send tries it again; none is ever sent twice."""
     from grader.batch.run import folder_name
 
-    messages = []
+    messages: list[tuple[str, Path]] = []  # each reply's key and its .eml, not the message itself
     for entry in entries:
         item = items.get(entry.message_key)
         if item is None or not item.sender or entry.shown is None:
@@ -279,7 +289,7 @@ def write_replies(state: State, out: Path, entries: Iterable[Any], items: dict[s
         path = write_reply(message, out / "replies" / folder_name(entry.student) / f"{entry.assignment}.eml")
         key = hashlib.sha256(f"{entry.student}\0{entry.assignment}\0{entry.job_key}".encode()).hexdigest()
         state.record_reply(key, entry.student, entry.assignment, entry.job_key, path.relative_to(out).as_posix())
-        messages.append((key, message))
+        messages.append((key, path))
     if smtp is None or not messages:
         return Replies(written=len(messages))
     refused: list[str] = []

@@ -222,3 +222,21 @@ def test_starttls_and_login_like_a_campus_server(tls_server, report):
     with pytest.raises(ReplyError, match="Cannot talk to the SMTP server"):  # an unknown certificate is refused
         send_replies(replies(report, "c@univ.example"), untrusted, lambda key: False, lambda key: None)
     assert len(handler.received) == 1
+
+
+def test_a_reply_sent_from_its_written_file_is_the_reply_that_was_built(smtp_server, report, tmp_path):
+    """A batch keeps each reply as the .eml it wrote and reads it back just before sending (a
+    class's replies, each with its report, are never all held at once): the server gets the same
+    bytes as when the built message itself is sent."""
+    handler, port = smtp_server
+    config = SmtpConfig(LOOPBACK, port, starttls=False, user="", password="", sender="grader@univ.example")
+    (key, built), = replies(report, "a@univ.example")
+    path = write_reply(built, tmp_path / "a.eml")
+    sent: set[str] = set()
+    assert send_replies([("built", built), ("from its file", path)], config, sent.__contains__, sent.add) == 2
+    (_, to_built, from_memory), (_, to_file, from_file) = handler.received
+    assert to_built == to_file == ["a@univ.example"]
+    assert from_file == from_memory
+    delivered = message_from_bytes(from_file, policy=policy.default)
+    assert delivered["In-Reply-To"] == "<a@univ.example>"
+    assert [p.get_filename() for p in delivered.iter_attachments()] == [p.get_filename() for p in built.iter_attachments()]
