@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader.assignment import load_assignment  # noqa: E402
 from grader.data import DataConfig  # noqa: E402
+from benchmarks.process_memory import TREE_EVERY_S, tree_pss  # noqa: E402
 
 # Proportions of a class: what students send.
 # A "slow" one runs into its call limit (an infinite loop): each such call costs the limit
@@ -131,11 +132,9 @@ def seconds_by_kind(out: Path, inbox: Path) -> dict[str, float]:
 
 class PeakMemory:
     """Peak resident memory of this process (RSS, every `every` s), and of it with every
-    descendant (PSS: pages shared between processes, such as torch's libraries, counted once;
-    every `tree_every` s), sampled. PSS is read from each process's page tables by the kernel: at
-    0.5 s it took ~5 % of the machine's CPU from the batch it measured."""
+    descendant (PSS, every `tree_every` s: see benchmarks/process_memory.py), sampled."""
 
-    def __init__(self, every: float = 0.5, tree_every: float = 5.0) -> None:
+    def __init__(self, every: float = 0.5, tree_every: float = TREE_EVERY_S) -> None:
         import psutil
 
         self._me = psutil.Process()
@@ -145,17 +144,6 @@ class PeakMemory:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _tree(self) -> int:
-        import psutil
-
-        total = self._me.memory_full_info().pss
-        for child in self._me.children(recursive=True):
-            try:
-                total += child.memory_full_info().pss
-            except psutil.Error:
-                pass
-        return total
-
     def _run(self) -> None:
         import psutil
 
@@ -164,7 +152,7 @@ class PeakMemory:
             try:
                 self.coordinator = max(self.coordinator, self._me.memory_info().rss)
                 if time.monotonic() >= next_tree:
-                    self.tree = max(self.tree, self._tree())
+                    self.tree = max(self.tree, tree_pss(self._me))
                     next_tree = time.monotonic() + self._tree_every
             except psutil.Error:
                 pass

@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.batch_throughput import MIX, kinds  # noqa: E402
+from benchmarks.process_memory import TREE_EVERY_S, tree_pss  # noqa: E402
 from scripts.make_example_mailbox import load_notebook, nb_bytes, slim, swap  # noqa: E402
 
 PARIS = timezone(timedelta(hours=1))
@@ -138,14 +139,16 @@ def build(folder: Path, students: int, seed: int) -> tuple[Path, Path, dict[str,
 
 
 class Watch:
-    """The peak memory of a running command: its own VmHWM (exact peak RSS, kept by the kernel)
-    and the sampled peak PSS of it with all its descendants."""
+    """The peak memory of a running command: its own VmHWM (exact peak RSS, kept by the kernel,
+    read every `every` s) and the sampled peak PSS of it with all its descendants (every
+    `tree_every` s: see benchmarks/process_memory.py)."""
 
-    def __init__(self, pid: int, every: float = 0.5) -> None:
+    def __init__(self, pid: int, every: float = 0.5, tree_every: float = TREE_EVERY_S) -> None:
         import psutil
 
         self.process = psutil.Process(pid)
         self.every = every
+        self.tree_every = tree_every
         self.coordinator_kb = 0
         self.tree = 0
         self.stop = threading.Event()
@@ -155,18 +158,15 @@ class Watch:
     def run(self) -> None:
         import psutil
 
+        next_tree = time.monotonic()
         while not self.stop.is_set():
             try:
                 for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
                     if line.startswith("VmHWM:"):
                         self.coordinator_kb = max(self.coordinator_kb, int(line.split()[1]))
-                total = self.process.memory_full_info().pss
-                for child in self.process.children(recursive=True):
-                    try:
-                        total += child.memory_full_info().pss
-                    except psutil.Error:
-                        pass
-                self.tree = max(self.tree, total)
+                if time.monotonic() >= next_tree:
+                    self.tree = max(self.tree, tree_pss(self.process))
+                    next_tree = time.monotonic() + self.tree_every
             except (OSError, psutil.Error):
                 pass
             self.stop.wait(self.every)
