@@ -116,7 +116,7 @@ def _write_outputs(state: State, out: Path, specs: dict[str, Assignment], roster
     compared: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for (slug, student), counted in sorted(counted_of.items()):
         stored = stored_of[(slug, student)]
-        if slug in specs and stored is not None and counted is not None and counted.status == "graded":
+        if stored is not None and counted is not None and counted.status == "graded":
             compared[slug].append((student, *stored))
     similarity_pages = views.start_similarity(out, specs, compared)
     for (slug, student), group in sorted(groups.items()):

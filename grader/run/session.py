@@ -97,9 +97,9 @@ _PLUGINS_BY_WORD = {"caplog": "logging", "subtests": "subtests"}
 
 
 @functools.cache
-def _plugins_off(tests: tuple[Path, ...], stamp: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
-    """`-p no:` arguments for this assignment's tests (their folders, and the files' modification
-    times so that an edited test file is read again)."""
+def _plugins_off(stamp: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+    """`-p no:` arguments for the test files of `stamp` (each with its modification time, so that
+    an edited test file is read again)."""
     text = "\n".join(Path(name).read_text(errors="replace") for name, _ in stamp)
     unused = [*_UNUSED_PLUGINS, *(plugin for word, plugin in _PLUGINS_BY_WORD.items() if word not in text)]
     return tuple(arg for plugin in unused for arg in ("-p", f"no:{plugin}"))
@@ -110,7 +110,7 @@ def plugins_off(assignment: Assignment, paths: list[Path]) -> tuple[str, ...]:
     no test (nor the assignment's conftest.py) asks for."""
     files = sorted(f for folder in paths for f in folder.rglob("*.py") if f.is_file())
     files += [f for f in [assignment.root / "conftest.py", assignment.root / "tests" / "conftest.py"] if f.is_file()]
-    return _plugins_off(tuple(paths), tuple((str(f), f.stat().st_mtime_ns) for f in files))
+    return _plugins_off(tuple((str(f), f.stat().st_mtime_ns) for f in files))
 
 
 def _one_thread() -> None:
