@@ -136,10 +136,14 @@ def _xy(curve: Curve, name: str) -> tuple[np.ndarray, np.ndarray]:
     return _subsample(x[finite], y[finite])
 
 
+def _embedded(prefix: str, data: bytes, alt: str, width: int, height: int) -> Figure:
+    """A Figure of an image's bytes, embedded as a data URI (one of DATA_URI_PREFIXES)."""
+    return Figure(alt=clean_text(alt, 300) or "figure", data_uri=prefix + base64.b64encode(data).decode("ascii"),
+                  width=width, height=height)
+
+
 def _svg_figure(svg_text: str, alt: str, size: tuple[int, int] = (svg.WIDTH, svg.HEIGHT)) -> Figure:
-    payload = base64.b64encode(svg_text.encode("utf-8")).decode("ascii")
-    return Figure(alt=clean_text(alt, 300) or "figure", data_uri="data:image/svg+xml;base64," + payload,
-                  width=size[0], height=size[1])
+    return _embedded(DATA_URI_PREFIXES[1], svg_text.encode("utf-8"), alt, *size)
 
 
 def _relation_curve(relation: Curve | Callable[[np.ndarray], Any], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -281,19 +285,17 @@ def _grid_png(array: np.ndarray, texts: list[str], columns: int, rows: int, top:
     shades = (255.0 * (1.0 - np.clip(array / top, 0.0, 1.0))).round().astype(np.uint8)
     for index, (image, text) in enumerate(zip(shades, texts)):
         row, column = divmod(index, columns)
+        row_top = title_h + row * (side + caption_h + 6)
         scale = max(1, side // max(image.shape))
         tile = Image.fromarray(image, mode="L").resize((image.shape[1] * scale, image.shape[0] * scale),
                                                         Image.Resampling.NEAREST)
         x = column * cell + (cell - tile.width) // 2
-        y = title_h + row * (side + caption_h + 6) + (side - tile.height) // 2
+        y = row_top + (side - tile.height) // 2
         canvas.paste(tile, (x, y))
         draw.rectangle((x - 1, y - 1, x + tile.width, y + tile.height), outline=200)
         if text:
             text = _fit(text, small, cell - 2)
-            draw.text((column * cell + (cell - small.getlength(text)) / 2, title_h + row * (side + caption_h + 6) + side + 2),
-                      text, fill=0, font=small)
+            draw.text((column * cell + (cell - small.getlength(text)) / 2, row_top + side + 2), text, fill=0, font=small)
     buffer = io.BytesIO()
     canvas.save(buffer, format="PNG")
-    payload = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return Figure(alt=clean_text(alt, 300) or "figure", data_uri="data:image/png;base64," + payload,
-                  width=svg.WIDTH, height=height)
+    return _embedded(DATA_URI_PREFIXES[0], buffer.getvalue(), alt, svg.WIDTH, height)
