@@ -166,7 +166,13 @@ def test_similarity_pages_written_by_a_side_process_are_those_written_here(tmp_p
     written_here = (tmp_path / "similarity-tp1.html").read_text()
     (tmp_path / "similarity-tp1.html").unlink()
     monkeypatch.setattr(views, "SIDE_PROCESS_FROM", 2)
+
+    def not_here(*args: object, **kwargs: object) -> None:  # the side process imports the real one
+        raise AssertionError("the page was written by this process, not by the side process")
+
+    monkeypatch.setattr(similarity, "write_page", not_here)
     assert views.start_similarity(tmp_path, {"tp1": tp1}, {"tp1": found})() == here
+
     def unmarked(page: str) -> str:
         return page.replace('class="line hit"', 'class="line"')
 
