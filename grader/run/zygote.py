@@ -2,8 +2,8 @@
 
 Started by exec inside bubblewrap (`grader.run.launcher.ZygoteLauncher`): a read-only minimal
 root, no network, a scrubbed environment; it never sees tests, solutions or submissions, and it
-never talks to a worker. It imports torch (and torchvision, numpy, matplotlib where installed),
-sets one thread and never runs a tensor op (GNU OpenMP does not survive a fork once a parallel
+never talks to a worker. It imports torch and torch._dynamo (and torchvision, numpy, matplotlib
+where installed), sets one thread and never runs a tensor op (GNU OpenMP does not survive a fork once a parallel
 region ran: pytorch#17199), checks that it is single-threaded, then waits on its control socket.
 
 Each request carries the worker's uid, rlimits and tmpfs size, and three descriptors (SCM_RIGHTS):
@@ -45,7 +45,10 @@ def _warm_imports() -> list[str]:
 
     torch.set_num_threads(1)
     loaded = ["numpy", "torch"]
-    for name in ("torchvision", "matplotlib.pyplot"):
+    # torch._dynamo (with sympy): a worker's first optimizer step imports it, ~1 s of CPU that
+    # every worker would pay; it is most of torchvision's import too, so the MNIST assignments'
+    # torchvision comes almost free and is not worth leaving out for the others.
+    for name in ("torch._dynamo", "torchvision", "matplotlib.pyplot"):
         try:
             __import__(name)
             loaded.append(name)
