@@ -3,8 +3,9 @@
 Started by exec inside bubblewrap (`grader.run.launcher.ZygoteLauncher`): a read-only minimal
 root, no network, a scrubbed environment; it never sees tests, solutions or submissions, and it
 never talks to a worker. It imports torch and torch._dynamo (and torchvision, numpy, matplotlib
-where installed), sets one thread and never runs a tensor op (GNU OpenMP does not survive a fork once a parallel
-region ran: pytorch#17199), checks that it is single-threaded, then waits on its control socket.
+where installed), sets one thread and never runs a tensor op (GNU OpenMP does not survive a fork
+once a parallel region ran: pytorch#17199), checks that it is single-threaded, then waits on its
+control socket.
 
 Each request carries the worker's uid, rlimits and tmpfs size, and three descriptors (SCM_RIGHTS):
 the worker's end of its channel, its output pipe and a status pipe. For each, three processes:
