@@ -33,7 +33,6 @@ import io
 import json
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -113,6 +112,21 @@ def build_class(folder: Path, slug: str, size: int, seed: int = 0, slow_share: f
     return inbox, counts
 
 
+def phases(out: Path, started: float, ended: float) -> dict[str, float]:
+    """Where a batch's wall time went (epoch seconds in, seconds out), from its state: before the
+    first grading started (reading the inbox, starting the pool), from then to the end of the
+    last grading, and after it (reports, similarity pages, gradebooks, dashboard, replies)."""
+    import sqlite3
+
+    from grader.batch.state import DATABASE
+
+    with sqlite3.connect(out / DATABASE) as db:
+        first, last = db.execute("SELECT MIN(started_at), MAX(started_at + seconds) FROM outcomes").fetchone()
+    if first is None:
+        return {}
+    return {"before": first - started, "grading": last - first, "after": ended - last}
+
+
 def seconds_by_kind(out: Path, inbox: Path) -> dict[str, float]:
     """Median grading seconds of each kind of submission, from the batch's state."""
     import sqlite3
@@ -169,21 +183,23 @@ class PeakMemory:
 
 def run_batch(inbox: Path, out: Path, slug: str, *, warm: bool, workers: int, executor=None) -> dict:
     """`grade batch` in this process (the coordinator) over a pool or the given executor."""
-    from grader.batch.run import Options, batch
+    from grader.batch.run import batch
     from grader.jobs import ProcessPool
 
     os.environ["GRADER_WARM_WORKERS"] = "1" if warm else "0"  # read by the pool's processes
     pool = executor or ProcessPool(workers, warm=warm)
     try:
         with PeakMemory() as memory:
-            started = time.perf_counter()
+            started, epoch = time.perf_counter(), time.time()
             summary = batch(inbox, out, course=ROOT, executor=pool,
                             options=_options(slug, workers))
             wall = time.perf_counter() - started
+            spans = phases(out, epoch, time.time())
     finally:
         if executor is None:
             pool.shutdown(wait=True)
-    return {"wall": wall, "n": summary.attempts, "by kind": seconds_by_kind(out, inbox), "graded": summary.graded_now, "not graded":
+    return {"wall": wall, "n": summary.attempts, "by kind": seconds_by_kind(out, inbox), "phases": spans,
+            "graded": summary.graded_now, "not graded":
             summary.could_not_grade + summary.grader_failed, "grader failed": summary.grader_failed,
             "coordinator MB": memory.coordinator / 2**20, "tree MB": memory.tree / 2**20}
 
@@ -346,7 +362,20 @@ def line(label: str, figures: dict) -> str:
             f"{n / figures['wall'] * 60:6.1f} sub/min  coordinator {figures['coordinator MB']:5.0f} MB  "
             f"tree (PSS) {figures['tree MB']:6.0f} MB  not graded {figures['not graded']}"
             f" (grader failed {figures['grader failed']})\n    median s per grading by kind: "
-            + ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in figures["by kind"].items()))
+            + ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in figures["by kind"].items())
+            + ("\n    phases: " + _phases_text(figures) if figures.get("phases") else ""))
+
+
+def _grading_per_sub(figures: dict) -> float:
+    spans = figures.get("phases") or {}
+    return spans.get("grading", 0.0) / max(1, figures["n"])
+
+
+def _phases_text(figures: dict) -> str:
+    spans = figures["phases"]
+    return (f"before the first grading {spans['before']:.1f} s, first to last grading {spans['grading']:.1f} s "
+            f"({spans['grading'] / max(1, figures['n']):.3f} s/sub), after the last {spans['after']:.1f} s "
+            "(reports, similarity, replies)")
 
 
 def main() -> int:
@@ -387,6 +416,8 @@ def main() -> int:
                 classes[size] = build_class(work / slug / str(size), slug, size, slow_share=args.slow_share)
             print("  class mix at", compare, ":", ", ".join(f"{k} {v}" for k, v in classes[compare][1].items()))
             per_sub: dict[str, float] = {}
+            # The default launcher's first-to-last-grading span per submission, by class size.
+            grading_at: dict[int, float] = {}
             # Cold vs zygote, then Dask, at one size (each on a fresh output folder).
             wanted = args.launchers.split(",")
             runs = [(name, warm) for name, warm in (("cold", False), ("zygote", True))
@@ -395,6 +426,7 @@ def main() -> int:
                 figures = run_batch(classes[compare][0], work / slug / f"out-{name}-{compare}", slug,
                                     warm=warm, workers=workers)
                 per_sub[name] = figures["wall"] / max(1, figures["n"])
+                grading_at[compare] = _grading_per_sub(figures)
                 print(line(f"batch N={compare} {name} workers", figures))
             default = runs[-1][0]  # the zygote when it is compared, else cold
             warm_default = default == "zygote"
@@ -407,6 +439,7 @@ def main() -> int:
                     continue
                 figures = run_batch(classes[size][0], work / slug / f"out-{size}", slug, warm=warm_default, workers=workers)
                 local_at[size] = figures["wall"] / max(1, figures["n"])
+                grading_at[size] = _grading_per_sub(figures)
                 print(line(f"batch N={size} {default} workers", figures))
             if args.dask:
                 size = args.dask_size or compare
@@ -432,6 +465,10 @@ def main() -> int:
                       f"(whole pytest session {session:.2f} s; {passed}/{ran} tests passed in-process), "
                       f"{per_core:.2f} s/sub over {cores} cores; "
                       f"batch ({default}) / floor: {per_sub[default] / per_core:.2f}x")
+                largest = max(grading_at)
+                if grading_at[largest]:
+                    print(f"  the grading span alone (first to last grading, N={largest}) / floor: "
+                          f"{grading_at[largest] / per_core:.2f}x")
             if args.naive:
                 files = sorted(classes[compare][0].iterdir())[:args.naive]
                 for name, warm in runs:
