@@ -460,12 +460,12 @@ def main() -> int:
                     print(f"  Dask: skipped ({exc})")
             if args.floor:
                 seconds, session, passed, ran = floor(slug, args.floor)
+                largest = max(grading_at)  # the largest class graded with the default launcher
                 per_core = seconds / cores
                 print(f"  floor: the tests' own compute {seconds:.2f} s per reference grading in one warm process "
                       f"(whole pytest session {session:.2f} s; {passed}/{ran} tests passed in-process), "
                       f"{per_core:.2f} s/sub over {cores} cores; "
-                      f"batch ({default}) / floor: {per_sub[default] / per_core:.2f}x")
-                largest = max(grading_at)
+                      f"batch ({default}, N={largest}) / floor: {local_at[largest] / per_core:.2f}x")
                 if grading_at[largest]:
                     print(f"  the grading span alone (first to last grading, N={largest}) / floor: "
                           f"{grading_at[largest] / per_core:.2f}x")
