@@ -121,9 +121,46 @@ def _line_ranges(newlines: list[int], slices: np.ndarray) -> tuple[tuple[int, in
     return tuple(ranges)
 
 
+_MULTIPLIER = np.uint64(1_000_003)
+
+
+def stable_kgrams(string: str, k: int) -> np.ndarray:
+    """A hash of every k-character window of `string` (int64), the same in every process.
+
+    copydetect hashes each window with Python's `hash()`, which is salted per process: winnowing
+    keeps each window's smallest hash, so two runs kept different fingerprints, and a pair of
+    near copies got different scores and marked lines from one run to the next. This is a
+    polynomial hash of the code points (mod 2**64), mixed by splitmix64's finalizer so that the
+    smallest hashes fall anywhere, as salted ones do."""
+    codes = np.frombuffer(string.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n = len(codes) - k + 1
+    if n <= 0:
+        return np.array([])  # as copydetect's own: no window, nothing to fingerprint
+    hashes = np.zeros(n, dtype=np.uint64)
+    for offset in range(k):  # k passes over n windows (arrays wrap around 2**64 silently)
+        hashes = hashes * _MULTIPLIER + codes[offset:offset + n]
+    hashes ^= hashes >> np.uint64(30)
+    hashes *= np.uint64(0xBF58476D1CE4E5B9)
+    hashes ^= hashes >> np.uint64(27)
+    hashes *= np.uint64(0x94D049BB133111EB)
+    hashes ^= hashes >> np.uint64(31)
+    return hashes.view(np.int64)
+
+
+@lru_cache(maxsize=1)
+def _stable_copydetect() -> None:
+    """copydetect fingerprints with `stable_kgrams` (its `utils.hashed_kgrams`, which its
+    `get_document_fingerprints` looks up on each call): tests/unit/test_similarity.py checks
+    that two processes with different salts give the same report."""
+    import copydetect.utils
+
+    copydetect.utils.hashed_kgrams = stable_kgrams
+
+
 def _fingerprint(name: str, code: str, boilerplate: np.ndarray | None) -> Any:
     from copydetect import CodeFingerprint
 
+    _stable_copydetect()
     window = GUARANTEE_CHARS - NOISE_CHARS + 1
     return CodeFingerprint(f"{name}.py", NOISE_CHARS, window, boilerplate=boilerplate, filter=True,
                            language="python", fp=io.StringIO(code))
