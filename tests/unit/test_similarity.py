@@ -238,3 +238,28 @@ def test_window_hashes_depend_on_the_window_alone() -> None:
     assert len(set(hashes.tolist())) == len(set(windows))  # no two distinct windows collide here
     assert similarity.stable_kgrams("short", 7).size == 0
     assert similarity.stable_kgrams("é" * 9, 7).tolist() == similarity.stable_kgrams("é" * 9, 7).tolist()
+
+
+def test_each_pairs_scores_are_copydetects_own(codes) -> None:
+    """Pairs are scored by a faster computation of copydetect's `compare_files` shares: equal to
+    them, exactly, on every pair of the tp1 variants, the reference, renamed and edited copies."""
+    from copydetect import compare_files
+
+    tp1 = load_assignment(ROOT, "tp1")
+    corpus = dict(codes)
+    corpus["edited"] = codes["reference"].replace("\ndef ", "\nassert sorted({3: 4, 1: 2}) == [1, 3]\ndef ", 2)
+    corpus["empty"] = ""
+    for path in sorted((ROOT / "assignments/tp1/variants").glob("*.py")):
+        corpus[path.stem] = kept_code(path, tp1)
+    common = similarity.np.array(sorted(similarity._fingerprint("starter", codes["starter"], None).hashes))
+    prints = {name: similarity._fingerprint(name, code, common) for name, code in corpus.items()}
+    laid = {name: similarity._Prints.of(p) for name, p in prints.items()}
+    compared = nonzero = 0
+    names = sorted(corpus)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            _, (sim_a, sim_b), _ = compare_files(prints[a], prints[b])
+            assert (laid[a].share_in(laid[b]), laid[b].share_in(laid[a])) == (float(sim_a), float(sim_b)), (a, b)
+            compared += 1
+            nonzero += sim_a > 0
+    assert compared > 1000 and nonzero > compared // 2
