@@ -14,7 +14,7 @@ runs `grade batch` on it as a command (`--roster --deadline --late 10%/day`), th
 - wall time, and time per submission graded;
 - the coordinator's peak memory (its VmHWM, read from /proc while it runs) and the peak of the
   whole process tree (PSS: pages shared by processes, such as torch's libraries, counted once;
-  sampled every 0.5 s);
+  sampled every TREE_EVERY_S, 5 s; the coordinator's VmHWM every 0.5 s);
 - the batch's own summary line.
 
 Linux only (reads /proc). Timings on a shared machine drift: say what else ran.
