@@ -374,7 +374,7 @@ def _grading_per_sub(figures: dict) -> float:
 def _phases_text(figures: dict) -> str:
     spans = figures["phases"]
     return (f"before the first grading {spans['before']:.1f} s, first to last grading {spans['grading']:.1f} s "
-            f"({spans['grading'] / max(1, figures['n']):.3f} s/sub), after the last {spans['after']:.1f} s "
+            f"({_grading_per_sub(figures):.3f} s/sub), after the last {spans['after']:.1f} s "
             "(reports, similarity, replies)")
 
 

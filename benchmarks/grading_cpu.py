@@ -71,16 +71,16 @@ def worker_lives(count: int) -> float:
     code = extract_code([SourceUnit("cell 1", "def f(x):\n    return x + 1\n")])
     try:
         with tempfile.TemporaryDirectory() as scratch:
-            busy = None
-            for i in range(count + 1):
-                if i == 1:
-                    busy = machine_busy()
-                workdir = Path(scratch) / str(i)
+            def life(workdir: Path) -> None:
                 workdir.mkdir()
                 runtime = StudentRuntime(code, Limits(), workdir, time.monotonic() + 60, SandboxPolicy(), launcher=zygote)
                 assert StudentModule(runtime).f(1) == 2
                 runtime.close()
-            assert busy is not None
+
+            life(Path(scratch) / "first")  # the zygote's first fork: not counted
+            busy = machine_busy()
+            for i in range(count):
+                life(Path(scratch) / str(i))
             return (machine_busy() - busy) / count
     finally:
         zygote.close()
